@@ -231,6 +231,9 @@ public final class ChronicleWal implements WriteAheadLog {
       appender = queue.createAppender();
       long marker = writeFrame(RecordCodec.encode(TAIL_CUT_TYPE, cutFrom - 1, payload), false);
       syncTouched(List.of(writingCycle));
+      // Chronicle appenders are single-thread objects: the writer thread creates its own.
+      appender.close();
+      appender = null;
       cutRanges.add(new long[] {cutFrom, marker});
       durablePosition = marker;
     }
