@@ -1,0 +1,66 @@
+package io.decree.core;
+
+import java.util.regex.Pattern;
+
+/**
+ * A global transaction id, ordered by creation time so a node can tell that an id is older than
+ * anything it may have forgotten. Text form: {@code <created millis, 12 hex>-<issuer, 8 hex>-<seq,
+ * 8+ hex>}; the fixed-width fields sort as text in the same order as the values.
+ *
+ * @param createdAtMillis wall-clock millis at {@code begin}, as seen by the issuing coordinator
+ * @param issuer the issuing coordinator's incarnation, so two incarnations never clash
+ * @param sequence a counter within the incarnation
+ */
+public record TxId(long createdAtMillis, int issuer, long sequence) implements Comparable<TxId> {
+  private static final Pattern TEXT = Pattern.compile("[0-9a-f]{12}-[0-9a-f]{8}-[0-9a-f]{8,16}");
+
+  /** Upper bound on accepted text, so malformed input is rejected before any parsing. */
+  public static final int MAX_TEXT_LENGTH = 12 + 1 + 8 + 1 + 16;
+
+  public TxId {
+    if (createdAtMillis < 0 || createdAtMillis > 0xFFFF_FFFF_FFFFL) {
+      throw new IllegalArgumentException("createdAtMillis out of range: " + createdAtMillis);
+    }
+    if (sequence < 0) {
+      throw new IllegalArgumentException("sequence must be >= 0: " + sequence);
+    }
+  }
+
+  /**
+   * Parses the text form.
+   *
+   * @throws IllegalArgumentException with a message naming the bad input
+   */
+  public static TxId parse(String text) {
+    if (text == null || text.isEmpty()) {
+      throw new IllegalArgumentException("transaction id is missing");
+    }
+    if (text.length() > MAX_TEXT_LENGTH || !TEXT.matcher(text).matches()) {
+      String shown = text.length() > 40 ? text.substring(0, 40) + "..." : text;
+      throw new IllegalArgumentException(
+          "malformed transaction id '"
+              + shown
+              + "' (expected like 018f2a3b4c5d-0000abcd-00000001)");
+    }
+    String[] parts = text.split("-", -1);
+    return new TxId(
+        Long.parseLong(parts[0], 16),
+        Integer.parseUnsignedInt(parts[1], 16),
+        Long.parseUnsignedLong(parts[2], 16));
+  }
+
+  @Override
+  public int compareTo(TxId other) {
+    int byTime = Long.compare(createdAtMillis, other.createdAtMillis);
+    if (byTime != 0) {
+      return byTime;
+    }
+    int byIssuer = Integer.compareUnsigned(issuer, other.issuer);
+    return byIssuer != 0 ? byIssuer : Long.compare(sequence, other.sequence);
+  }
+
+  @Override
+  public String toString() {
+    return String.format("%012x-%08x-%08x", createdAtMillis, issuer, sequence);
+  }
+}

@@ -1,0 +1,938 @@
+package io.decree.core.coordinator;
+
+import io.decree.core.Answer;
+import io.decree.core.Blocking;
+import io.decree.core.Decision;
+import io.decree.core.Message;
+import io.decree.core.Outcome;
+import io.decree.core.ParticipantRef;
+import io.decree.core.Peer;
+import io.decree.core.ProtocolViolation;
+import io.decree.core.Send;
+import io.decree.core.TxId;
+import io.decree.core.Vote;
+import io.decree.core.coordinator.ClientReply.Rejection;
+import io.decree.core.coordinator.CoordinatorRecord.DecisionRecord;
+import io.decree.core.coordinator.CoordinatorRecord.EndRecord;
+import io.decree.core.coordinator.CoordinatorRecord.HorizonRecord;
+import io.decree.core.coordinator.CoordinatorRecord.OnePhaseRecord;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The coordinator's two-phase-commit protocol as a pure state machine: inputs are calls, messages,
+ * log-append results and time; outputs ({@link #drain()}) are records to append, messages to send
+ * and replies. No I/O, threads or clocks; one thread feeds it.
+ *
+ * <p>Rules it keeps (PROTOCOL.md):
+ *
+ * <ul>
+ *   <li>Persist before send: a reply or phase-2 message that depends on a decision is emitted only
+ *       from {@link #onDecisionDurable}.
+ *   <li>Presumed abort: an abort before any prepare went out writes no record. Once prepares are
+ *       out, ABORT is logged before anyone is told. Any query about an id with no record makes
+ *       ABORT durable first, unless the id is older than the forget horizon (then UNKNOWN).
+ *   <li>Never guess: a failed or timed-out append answers UNKNOWN and is retried; the log's
+ *       first-wins rule tells which decision stands.
+ * </ul>
+ */
+public final class CoordinatorCore {
+  private final CoordinatorConfig config;
+  private final int issuer;
+  private final Map<TxId, CoordinatorTx> txs = new HashMap<>();
+  private final Map<String, TxId> byIdempotencyKey = new HashMap<>();
+  private CoordinatorEffects effects = new CoordinatorEffects();
+  private long sequence;
+  private long lastIdMillis;
+  private long forgottenBeforeMillis;
+  private int undecidedCount;
+
+  /**
+   * @param issuer this incarnation's id part; must differ between incarnations (drivers use a
+   *     persisted counter or a seeded random value)
+   */
+  public CoordinatorCore(CoordinatorConfig config, int issuer) {
+    this.config = config;
+    this.issuer = issuer;
+  }
+
+  /** Takes the effects accumulated since the last call. */
+  public CoordinatorEffects drain() {
+    return effects.drain();
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /** Rebuilds state from the decision log (in append order) after a start or restart. */
+  public void onRecover(List<CoordinatorRecord> log, long nowMillis) {
+    if (!txs.isEmpty()) {
+      throw new ProtocolViolation("recovery must run on a fresh core");
+    }
+    for (CoordinatorRecord record : log) {
+      if (record instanceof DecisionRecord d) {
+        recoverDecision(d);
+      } else if (record instanceof EndRecord e) {
+        CoordinatorTx tx = txs.get(e.txId());
+        if (tx != null && tx.phase() != TxPhase.ENDED && !tx.phase().undecided()) {
+          tx.progress().forEach(p -> p.acknowledged = true);
+          tx.transitionTo(TxPhase.ENDED, e.endedAtMillis());
+          tx.endedAtMillis = e.endedAtMillis();
+        }
+      } else if (record instanceof OnePhaseRecord o) {
+        if (!txs.containsKey(o.txId())) {
+          CoordinatorTx tx = new CoordinatorTx(o.txId(), "", Long.MAX_VALUE, nowMillis);
+          tx.participants.put(o.participant().name(), new ParticipantProgress(o.participant()));
+          tx.transitionTo(TxPhase.DELEGATING, nowMillis);
+          tx.transitionTo(TxPhase.ONE_PHASE, nowMillis);
+          tx.event(nowMillis, "recovered: one-phase commit delegated, outcome not yet learned");
+          txs.put(o.txId(), tx);
+          undecidedCount++;
+        }
+      } else if (record instanceof HorizonRecord h) {
+        forgottenBeforeMillis = Math.max(forgottenBeforeMillis, h.createdBeforeMillis());
+      }
+    }
+    txs.values()
+        .removeIf(
+            tx -> tx.phase() == TxPhase.ENDED && tx.id.createdAtMillis() < forgottenBeforeMillis);
+    lastIdMillis = Math.max(lastIdMillis, forgottenBeforeMillis);
+    for (CoordinatorTx tx : txs.values()) {
+      lastIdMillis = Math.max(lastIdMillis, tx.id.createdAtMillis());
+      // Re-drive at once: phase 2 for decided transactions, the question for delegated ones.
+      tx.progress().forEach(p -> p.nextRetryMillis = nowMillis);
+    }
+    onTick(nowMillis);
+  }
+
+  private void recoverDecision(DecisionRecord d) {
+    CoordinatorTx existing = txs.get(d.txId());
+    if (existing != null && existing.decision != null && existing.decisionDurable) {
+      return; // first decision wins; a later one in the log is ignored
+    }
+    CoordinatorTx tx = existing;
+    if (tx == null) {
+      tx = new CoordinatorTx(d.txId(), "", Long.MAX_VALUE, d.decidedAtMillis());
+      txs.put(d.txId(), tx);
+    } else if (tx.phase().undecided()) {
+      undecidedCount--;
+    }
+    for (ParticipantRef ref : d.participants()) {
+      tx.participants.computeIfAbsent(ref.name(), n -> new ParticipantProgress(ref));
+    }
+    // Only the participants named in the record need phase 2 (READ_ONLY ones were dropped).
+    tx.participants.values().removeIf(p -> !d.participants().contains(p.ref));
+    tx.decision = d.decision();
+    tx.decisionDurable = true;
+    tx.decisionDurableMillis = d.decidedAtMillis();
+    if (tx.phase() != TxPhase.DECIDING) {
+      moveThroughTo(tx, TxPhase.DECIDING, d.decidedAtMillis());
+    }
+    tx.transitionTo(
+        d.decision() == Decision.COMMIT ? TxPhase.COMMITTING : TxPhase.ABORTING,
+        d.decidedAtMillis());
+    tx.event(d.decidedAtMillis(), "recovered decision " + d.decision());
+  }
+
+  private static void moveThroughTo(CoordinatorTx tx, TxPhase target, long nowMillis) {
+    if (tx.phase() == TxPhase.DELEGATING && target == TxPhase.DECIDING) {
+      tx.transitionTo(TxPhase.DECIDING, nowMillis);
+    } else if (tx.phase().canMoveTo(target)) {
+      tx.transitionTo(target, nowMillis);
+    } else {
+      throw new ProtocolViolation("cannot recover " + tx.id + " from " + tx.phase());
+    }
+  }
+
+  // ---------------------------------------------------------------- client calls
+
+  /** begin: a new transaction, or the one already begun under the same idempotency key. */
+  public void onBegin(long callId, String idempotencyKey, long timeoutMillis, long nowMillis) {
+    String key = idempotencyKey == null ? "" : idempotencyKey;
+    if (!key.isEmpty()) {
+      TxId known = byIdempotencyKey.get(key);
+      if (known != null && txs.containsKey(known)) {
+        effects.reply(callId, new ClientReply.Began(known, txs.get(known).deadlineMillis));
+        return;
+      }
+    }
+    if (timeoutMillis <= 0 || timeoutMillis > config.txTimeoutMaxMillis()) {
+      reject(
+          callId,
+          Rejection.INVALID_ARGUMENT,
+          "timeout must be 1.." + config.txTimeoutMaxMillis() + " ms, got " + timeoutMillis);
+      return;
+    }
+    if (undecidedCount >= config.inFlightMax()) {
+      reject(
+          callId,
+          Rejection.RESOURCE_EXHAUSTED,
+          "too many transactions in flight (" + config.inFlightMax() + "); retry later");
+      return;
+    }
+    lastIdMillis = Math.max(lastIdMillis, Math.max(nowMillis, forgottenBeforeMillis));
+    TxId id = new TxId(lastIdMillis, issuer, ++sequence);
+    CoordinatorTx tx = new CoordinatorTx(id, key, nowMillis + timeoutMillis, nowMillis);
+    tx.event(nowMillis, "begun");
+    txs.put(id, tx);
+    undecidedCount++;
+    if (!key.isEmpty()) {
+      byIdempotencyKey.put(key, id);
+    }
+    effects.reply(callId, new ClientReply.Began(id, tx.deadlineMillis));
+  }
+
+  /** enlist: a participant joins an active transaction. Repeating it is harmless. */
+  public void onEnlist(long callId, TxId txId, ParticipantRef participant, long nowMillis) {
+    CoordinatorTx tx = txs.get(txId);
+    if (tx == null) {
+      reject(
+          callId,
+          isForgotten(txId) ? Rejection.FAILED_PRECONDITION : Rejection.NOT_FOUND,
+          "cannot enlist in " + txId + ": no active transaction with this id");
+      return;
+    }
+    ParticipantProgress known = tx.participants.get(participant.name());
+    if (known != null) {
+      if (!known.ref.equals(participant)) {
+        reject(
+            callId,
+            Rejection.INVALID_ARGUMENT,
+            "participant '"
+                + participant.name()
+                + "' is already enlisted in "
+                + txId
+                + " at "
+                + known.ref.address());
+      } else {
+        effects.reply(callId, new ClientReply.Enlisted(txId));
+      }
+      return;
+    }
+    if (tx.phase() != TxPhase.ACTIVE) {
+      reject(
+          callId,
+          Rejection.FAILED_PRECONDITION,
+          "cannot enlist in " + txId + ": it is already " + tx.phase());
+      return;
+    }
+    if (tx.participants.size() >= config.participantsPerTxMax()) {
+      reject(
+          callId,
+          Rejection.RESOURCE_EXHAUSTED,
+          "transaction "
+              + txId
+              + " already has "
+              + config.participantsPerTxMax()
+              + " participants (the limit)");
+      return;
+    }
+    tx.participants.put(participant.name(), new ParticipantProgress(participant));
+    tx.event(nowMillis, "enlisted " + participant.name());
+    effects.reply(callId, new ClientReply.Enlisted(txId));
+  }
+
+  /**
+   * commit: runs phase 1 (or delegates to a single participant). The reply comes once the decision
+   * is durable, or at the end of phase 2 when {@code waitForPhaseTwo}.
+   */
+  public void onCommit(long callId, TxId txId, boolean waitForPhaseTwo, long nowMillis) {
+    CoordinatorTx tx = txs.get(txId);
+    if (tx == null) {
+      answerWithoutRecord(callId, txId, nowMillis);
+      return;
+    }
+    switch (tx.phase()) {
+      case ACTIVE -> {
+        waitFor(tx, callId, waitForPhaseTwo);
+        startCommit(tx, nowMillis);
+      }
+      case PREPARING, DELEGATING, ONE_PHASE, DECIDING -> waitFor(tx, callId, waitForPhaseTwo);
+      case COMMITTING, ABORTING -> {
+        if (waitForPhaseTwo) {
+          tx.endWaiters.add(callId);
+        } else {
+          replyDecision(callId, tx);
+        }
+      }
+      case ENDED -> replyDecision(callId, tx);
+    }
+  }
+
+  /** rollback: aborts unless the decision is already made; then it answers that decision. */
+  public void onRollback(long callId, TxId txId, long nowMillis) {
+    CoordinatorTx tx = txs.get(txId);
+    if (tx == null) {
+      answerWithoutRecord(callId, txId, nowMillis);
+      return;
+    }
+    switch (tx.phase()) {
+      case ACTIVE -> {
+        abortBeforePrepare(tx, "rolled back by the client", nowMillis);
+        replyDecision(callId, tx);
+      }
+      case PREPARING -> {
+        tx.decisionWaiters.add(callId);
+        decide(tx, Decision.ABORT, "rolled back by the client during phase 1", nowMillis);
+      }
+      // The decision is out of our hands (delegated or being made durable): report it when known.
+      case DELEGATING, ONE_PHASE, DECIDING -> tx.decisionWaiters.add(callId);
+      case COMMITTING, ABORTING, ENDED -> replyDecision(callId, tx);
+    }
+  }
+
+  /** status: what is known now. Never waits, except to make a presumed ABORT durable. */
+  public void onStatus(long callId, TxId txId, long nowMillis) {
+    CoordinatorTx tx = txs.get(txId);
+    if (tx == null) {
+      answerWithoutRecord(callId, txId, nowMillis);
+      return;
+    }
+    effects.reply(callId, new ClientReply.Answered(currentAnswer(tx), tx.phase()));
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  /** A message from a participant. Late, duplicated and unknown messages are ignored safely. */
+  public void onMessage(Message message, long nowMillis) {
+    // Java 17 has no pattern switch; the sealed Message type keeps this list complete.
+    if (message instanceof Message.VoteReply v) {
+      onVote(v, nowMillis);
+    } else if (message instanceof Message.Ack a) {
+      onAck(a, nowMillis);
+    } else if (message instanceof Message.OnePhaseResult r) {
+      onOnePhaseResult(r, nowMillis);
+    } else if (message instanceof Message.Inquiry i) {
+      onInquiry(i, nowMillis);
+    } else if (!(message instanceof Message.OutcomeReply)) {
+      // A participant-bound message arriving here is a routing mistake, not a state to act on.
+      throw new IllegalArgumentException("coordinator cannot handle " + message);
+    }
+  }
+
+  /** A send to a participant failed (unreachable, timed out); only bookkeeping for status. */
+  public void onSendFailed(TxId txId, ParticipantRef to, String error, long nowMillis) {
+    CoordinatorTx tx = txs.get(txId);
+    if (tx == null) {
+      return;
+    }
+    ParticipantProgress p = tx.participants.get(to.name());
+    if (p != null) {
+      p.lastError = error;
+    }
+  }
+
+  private void onVote(Message.VoteReply vote, long nowMillis) {
+    CoordinatorTx tx = txs.get(vote.txId());
+    if (tx == null) {
+      return;
+    }
+    ParticipantProgress p = tx.participants.get(vote.from().name());
+    if (p == null) {
+      return;
+    }
+    p.heardFrom(nowMillis);
+    if (tx.phase() != TxPhase.PREPARING || p.vote != null) {
+      return; // late or duplicate
+    }
+    p.vote = vote.vote();
+    tx.event(nowMillis, vote.from().name() + " voted " + vote.vote());
+    switch (vote.vote()) {
+      case NO -> {
+        p.acknowledged = true; // a NO vote has already rolled its branch back
+        decide(tx, Decision.ABORT, vote.from().name() + " voted NO: " + vote.reason(), nowMillis);
+      }
+      case READ_ONLY -> {
+        p.acknowledged = true;
+        maybeDecideCommit(tx, nowMillis);
+      }
+      case YES -> maybeDecideCommit(tx, nowMillis);
+    }
+  }
+
+  private void maybeDecideCommit(CoordinatorTx tx, long nowMillis) {
+    if (tx.progress().stream().allMatch(p -> p.vote == Vote.YES || p.vote == Vote.READ_ONLY)) {
+      decide(tx, Decision.COMMIT, "every participant voted YES or READ_ONLY", nowMillis);
+    }
+  }
+
+  private void onAck(Message.Ack ack, long nowMillis) {
+    CoordinatorTx tx = txs.get(ack.txId());
+    if (tx == null) {
+      return;
+    }
+    ParticipantProgress p = tx.participants.get(ack.from().name());
+    if (p == null || tx.decision == null || !tx.decisionDurable) {
+      return;
+    }
+    p.heardFrom(nowMillis);
+    if (ack.decision() != tx.decision) {
+      // The participant applied the other outcome: only an operator's forced (heuristic)
+      // decision can cause this. Keep driving ours and leave the alarm on the record.
+      tx.event(nowMillis, "ALARM: " + ack.from().name() + " reports " + ack.decision());
+      return;
+    }
+    if (!p.acknowledged) {
+      p.acknowledged = true;
+      tx.event(nowMillis, ack.from().name() + " acknowledged " + ack.decision());
+    }
+    maybeEnd(tx, nowMillis);
+  }
+
+  private void onOnePhaseResult(Message.OnePhaseResult result, long nowMillis) {
+    CoordinatorTx tx = txs.get(result.txId());
+    if (tx == null || tx.phase() != TxPhase.ONE_PHASE) {
+      return;
+    }
+    ParticipantProgress p = tx.participants.get(result.from().name());
+    if (p == null) {
+      return;
+    }
+    p.heardFrom(nowMillis);
+    if (!result.outcome().definite()) {
+      tx.event(nowMillis, result.from().name() + " could not finish: " + result.reason());
+      replyToWaiters(
+          tx, Answer.unknown(tx.id, "one-phase commit at " + p.ref + ": " + result.reason()));
+      return;
+    }
+    // The participant's outcome is durable at the participant, so it may be reported at once;
+    // the record lets status queries answer after a restart without asking again.
+    Decision decision = result.outcome() == Outcome.COMMITTED ? Decision.COMMIT : Decision.ABORT;
+    p.vote = decision == Decision.COMMIT ? Vote.YES : Vote.NO;
+    p.acknowledged = true;
+    tx.decision = decision;
+    tx.decisionDurable = true;
+    tx.decisionDurableMillis = nowMillis;
+    tx.transitionTo(decision == Decision.COMMIT ? TxPhase.COMMITTING : TxPhase.ABORTING, nowMillis);
+    undecidedCount--;
+    effects.append(new DecisionRecord(tx.id, decision, List.of(), nowMillis));
+    replyToWaiters(tx, Answer.of(tx.id, decision));
+    maybeEnd(tx, nowMillis);
+  }
+
+  private void onInquiry(Message.Inquiry inquiry, long nowMillis) {
+    CoordinatorTx tx = txs.get(inquiry.txId());
+    ParticipantRef from = inquiry.from();
+    if (tx == null) {
+      if (isForgotten(inquiry.txId())) {
+        sendOutcome(from, Answer.unknown(inquiry.txId(), forgottenReason(inquiry.txId())));
+        return;
+      }
+      tx = presumeAbort(inquiry.txId(), nowMillis);
+      if (tx == null) {
+        sendOutcome(from, Answer.unknown(inquiry.txId(), "coordinator is at its in-flight limit"));
+        return;
+      }
+    }
+    ParticipantProgress p = tx.participants.get(from.name());
+    if (p != null) {
+      p.heardFrom(nowMillis);
+    }
+    if (tx.decision != null && tx.decisionDurable) {
+      sendOutcome(from, Answer.of(tx.id, tx.decision));
+      return;
+    }
+    if (tx.phase() == TxPhase.DECIDING) {
+      tx.inquirers.add(from);
+      return;
+    }
+    sendOutcome(from, Answer.unknown(tx.id, "not decided yet: " + tx.phase()));
+  }
+
+  // ---------------------------------------------------------------- log results
+
+  /**
+   * A decision record is durable. {@code winner} is what the log holds: the first decision appended
+   * for the transaction, which may differ from the one this node proposed.
+   */
+  public void onDecisionDurable(DecisionRecord winner, long nowMillis) {
+    CoordinatorTx tx = txs.get(winner.txId());
+    if (tx == null || (tx.decisionDurable && tx.phase() != TxPhase.DECIDING)) {
+      return; // an END or duplicate made this moot
+    }
+    if (tx.phase() != TxPhase.DECIDING) {
+      throw new ProtocolViolation(
+          "decision for " + tx.id + " became durable in phase " + tx.phase());
+    }
+    if (tx.decision != winner.decision()) {
+      tx.event(nowMillis, "the log already held " + winner.decision() + "; it stands");
+      for (ParticipantRef ref : winner.participants()) {
+        tx.participants.computeIfAbsent(ref.name(), n -> new ParticipantProgress(ref));
+      }
+    }
+    tx.decision = winner.decision();
+    tx.decisionDurable = true;
+    tx.decisionDurableMillis = nowMillis;
+    tx.decisionUncertainReason = "";
+    tx.transitionTo(
+        winner.decision() == Decision.COMMIT ? TxPhase.COMMITTING : TxPhase.ABORTING, nowMillis);
+    undecidedCount--;
+    // Only the participants the record names need phase 2; the rest voted NO or READ_ONLY.
+    for (ParticipantProgress p : tx.progress()) {
+      if (!winner.participants().contains(p.ref)) {
+        p.acknowledged = true;
+      }
+    }
+    Answer answer = Answer.of(tx.id, tx.decision);
+    if (!config.unsafeSendBeforeDurable()) {
+      replyToWaiters(tx, answer);
+      sendPhaseTwo(tx, nowMillis);
+    }
+    for (ParticipantRef inquirer : tx.inquirers) {
+      sendOutcome(inquirer, answer);
+    }
+    tx.inquirers.clear();
+    maybeEnd(tx, nowMillis);
+  }
+
+  /**
+   * A decision append failed or timed out. The record may or may not be on disk, so everyone
+   * waiting hears UNKNOWN, and the same decision is appended again later: first-wins makes the
+   * retry safe and tells which decision stands.
+   */
+  public void onDecisionAppendFailed(TxId txId, String reason, long nowMillis) {
+    CoordinatorTx tx = txs.get(txId);
+    if (tx == null || tx.phase() != TxPhase.DECIDING) {
+      return;
+    }
+    tx.decisionUncertainReason = "decision log: " + reason;
+    tx.decisionAttempts++;
+    tx.decisionRetryMillis =
+        nowMillis + config.retry().delayMillis(tx.decisionAttempts, tx.id.sequence());
+    tx.event(nowMillis, "decision append failed: " + reason);
+    Answer unknown = Answer.unknown(tx.id, tx.decisionUncertainReason);
+    replyToWaiters(tx, unknown);
+    for (ParticipantRef inquirer : tx.inquirers) {
+      sendOutcome(inquirer, unknown);
+    }
+    tx.inquirers.clear();
+  }
+
+  /** The one-phase delegation record is durable: now the participant may be asked. */
+  public void onOnePhaseDurable(TxId txId, long nowMillis) {
+    CoordinatorTx tx = txs.get(txId);
+    if (tx == null || tx.phase() != TxPhase.DELEGATING) {
+      return;
+    }
+    tx.transitionTo(TxPhase.ONE_PHASE, nowMillis);
+    ParticipantProgress only = tx.progress().iterator().next();
+    sendOnePhase(tx, only, nowMillis);
+  }
+
+  /**
+   * The delegation record could not be made durable. Nothing was sent, so the transaction can still
+   * be aborted, through the log as always.
+   */
+  public void onOnePhaseAppendFailed(TxId txId, String reason, long nowMillis) {
+    CoordinatorTx tx = txs.get(txId);
+    if (tx == null || tx.phase() != TxPhase.DELEGATING) {
+      return;
+    }
+    decide(tx, Decision.ABORT, "one-phase delegation could not be logged: " + reason, nowMillis);
+  }
+
+  // ---------------------------------------------------------------- time
+
+  /** Timeouts and retries due at {@code nowMillis}. Call it periodically. */
+  public void onTick(long nowMillis) {
+    List<CoordinatorTx> snapshot = new ArrayList<>(txs.values());
+    for (CoordinatorTx tx : snapshot) {
+      switch (tx.phase()) {
+        case ACTIVE -> {
+          if (nowMillis >= tx.deadlineMillis) {
+            abortBeforePrepare(tx, "timed out before commit", nowMillis);
+          }
+        }
+        case PREPARING -> {
+          if (nowMillis >= tx.prepareDeadlineMillis) {
+            decide(tx, Decision.ABORT, "prepare timed out: " + missingVotes(tx), nowMillis);
+          } else {
+            resendPrepares(tx, nowMillis);
+          }
+        }
+        case DELEGATING -> {}
+        case ONE_PHASE -> {
+          ParticipantProgress only = tx.progress().iterator().next();
+          if (nowMillis >= only.nextRetryMillis) {
+            sendOnePhase(tx, only, nowMillis);
+          }
+        }
+        case DECIDING -> {
+          if (!tx.decisionUncertainReason.isEmpty() && nowMillis >= tx.decisionRetryMillis) {
+            tx.decisionRetryMillis = Long.MAX_VALUE; // until this append reports back
+            effects.append(new DecisionRecord(tx.id, tx.decision, phaseTwoTargets(tx), nowMillis));
+          }
+        }
+        case COMMITTING, ABORTING -> sendPhaseTwo(tx, nowMillis);
+        case ENDED -> {}
+      }
+    }
+    forgetOld(nowMillis);
+  }
+
+  /**
+   * This node stopped leading (cluster mode): in-memory phase-1 state is dropped, its callers hear
+   * UNKNOWN, and whoever leads next finishes or aborts those transactions through the log.
+   */
+  public void onLeadershipLost(long nowMillis) {
+    for (CoordinatorTx tx : txs.values()) {
+      replyToWaiters(tx, Answer.unknown(tx.id, "coordinator lost leadership; ask the new leader"));
+      tx.endWaiters.forEach(
+          c ->
+              effects.reply(
+                  c,
+                  new ClientReply.Answered(
+                      Answer.unknown(tx.id, "coordinator lost leadership"), tx.phase())));
+      tx.endWaiters.clear();
+    }
+    txs.clear();
+    byIdempotencyKey.clear();
+    undecidedCount = 0;
+  }
+
+  // ---------------------------------------------------------------- reads for admin and status
+
+  public Optional<TxView> describe(TxId txId, long nowMillis) {
+    CoordinatorTx tx = txs.get(txId);
+    return tx == null ? Optional.empty() : Optional.of(view(tx, nowMillis));
+  }
+
+  /** Every transaction held in memory, oldest first. */
+  public List<TxView> list(long nowMillis) {
+    List<TxView> views = new ArrayList<>(txs.size());
+    txs.values().stream()
+        .sorted(Comparator.comparing(tx -> tx.id))
+        .forEach(tx -> views.add(view(tx, nowMillis)));
+    return views;
+  }
+
+  public int undecidedCount() {
+    return undecidedCount;
+  }
+
+  public long forgottenBeforeMillis() {
+    return forgottenBeforeMillis;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private void startCommit(CoordinatorTx tx, long nowMillis) {
+    int count = tx.participants.size();
+    if (count == 0) {
+      decide(tx, Decision.COMMIT, "no participants enlisted", nowMillis);
+    } else if (count == 1 && config.onePhaseCommit()) {
+      ParticipantProgress only = tx.progress().iterator().next();
+      tx.transitionTo(TxPhase.DELEGATING, nowMillis);
+      effects.append(new OnePhaseRecord(tx.id, only.ref));
+    } else {
+      tx.transitionTo(TxPhase.PREPARING, nowMillis);
+      tx.prepareDeadlineMillis = nowMillis + config.prepareTimeoutMillis();
+      Message.Prepare prepare = new Message.Prepare(tx.id, tx.refs());
+      for (ParticipantProgress p : tx.progress()) {
+        p.attempted(nowMillis, nowMillis + config.retry().delayMillis(1, tx.id.sequence()));
+        effects.send(new Send(p.ref, prepare));
+      }
+    }
+  }
+
+  private void resendPrepares(CoordinatorTx tx, long nowMillis) {
+    Message.Prepare prepare = null;
+    for (ParticipantProgress p : tx.progress()) {
+      if (p.vote == null && nowMillis >= p.nextRetryMillis) {
+        if (prepare == null) {
+          prepare = new Message.Prepare(tx.id, tx.refs());
+        }
+        p.attempted(
+            nowMillis, nowMillis + config.retry().delayMillis(p.attempts + 1, tx.id.sequence()));
+        effects.send(new Send(p.ref, prepare));
+      }
+    }
+  }
+
+  private void sendOnePhase(CoordinatorTx tx, ParticipantProgress only, long nowMillis) {
+    only.attempted(
+        nowMillis, nowMillis + config.retry().delayMillis(only.attempts + 1, tx.id.sequence()));
+    effects.send(new Send(only.ref, new Message.OnePhaseCommit(tx.id)));
+  }
+
+  /** Proposes a decision by appending it; nobody hears it until {@link #onDecisionDurable}. */
+  private void decide(CoordinatorTx tx, Decision decision, String why, long nowMillis) {
+    tx.decision = decision;
+    tx.transitionTo(TxPhase.DECIDING, nowMillis);
+    tx.event(nowMillis, "deciding " + decision + ": " + why);
+    DecisionRecord record = new DecisionRecord(tx.id, decision, phaseTwoTargets(tx), nowMillis);
+    effects.append(record);
+    if (config.unsafeSendBeforeDurable()) {
+      // TEST ONLY: the bug the simulator must catch.
+      replyToWaiters(tx, Answer.of(tx.id, decision));
+      Message.PhaseTwo phaseTwo = new Message.PhaseTwo(tx.id, decision);
+      for (ParticipantRef ref : record.participants()) {
+        effects.send(new Send(ref, phaseTwo));
+      }
+    }
+  }
+
+  /** Who must hear the decision: everyone except those that voted NO or READ_ONLY. */
+  private static List<ParticipantRef> phaseTwoTargets(CoordinatorTx tx) {
+    List<ParticipantRef> targets = new ArrayList<>();
+    for (ParticipantProgress p : tx.progress()) {
+      if (p.vote != Vote.NO && p.vote != Vote.READ_ONLY) {
+        targets.add(p.ref);
+      }
+    }
+    return targets;
+  }
+
+  /** Before any prepare went out nobody can have voted YES, so no record is needed. */
+  private void abortBeforePrepare(CoordinatorTx tx, String why, long nowMillis) {
+    tx.decision = Decision.ABORT;
+    tx.decisionDurable = true; // nothing can ever commit it: no prepare was sent
+    tx.decisionDurableMillis = nowMillis;
+    tx.event(nowMillis, "aborted: " + why);
+    tx.transitionTo(TxPhase.ENDED, nowMillis);
+    tx.endedAtMillis = nowMillis;
+    undecidedCount--;
+    Message.PhaseTwo abort = new Message.PhaseTwo(tx.id, Decision.ABORT);
+    for (ParticipantProgress p : tx.progress()) {
+      p.acknowledged = true; // best effort: participants also time out their work themselves
+      effects.send(new Send(p.ref, abort));
+    }
+    replyToWaiters(tx, Answer.of(tx.id, Decision.ABORT));
+    tx.endWaiters.forEach(c -> replyDecision(c, tx));
+    tx.endWaiters.clear();
+  }
+
+  private void sendPhaseTwo(CoordinatorTx tx, long nowMillis) {
+    Message.PhaseTwo phaseTwo = null;
+    for (ParticipantProgress p : tx.progress()) {
+      if (!p.acknowledged && nowMillis >= p.nextRetryMillis) {
+        if (phaseTwo == null) {
+          phaseTwo = new Message.PhaseTwo(tx.id, tx.decision);
+        }
+        p.attempted(
+            nowMillis, nowMillis + config.retry().delayMillis(p.attempts + 1, tx.id.sequence()));
+        effects.send(new Send(p.ref, phaseTwo));
+      }
+    }
+  }
+
+  private void maybeEnd(CoordinatorTx tx, long nowMillis) {
+    if ((tx.phase() == TxPhase.COMMITTING || tx.phase() == TxPhase.ABORTING)
+        && tx.allAcknowledged()) {
+      tx.transitionTo(TxPhase.ENDED, nowMillis);
+      tx.endedAtMillis = nowMillis;
+      effects.append(new EndRecord(tx.id, nowMillis));
+      tx.endWaiters.forEach(c -> replyDecision(c, tx));
+      tx.endWaiters.clear();
+    }
+  }
+
+  /**
+   * commit, rollback or status for an id with no state here. Older than the horizon: forgotten.
+   * From the future: never issued. Otherwise it was lost before any decision was logged (a crash or
+   * a lost leadership), so ABORT is made durable first and then reported.
+   */
+  private void answerWithoutRecord(long callId, TxId txId, long nowMillis) {
+    if (isForgotten(txId)) {
+      effects.reply(
+          callId,
+          new ClientReply.Answered(Answer.unknown(txId, forgottenReason(txId)), TxPhase.ENDED));
+      return;
+    }
+    if (txId.createdAtMillis() > nowMillis + config.clockSkewMaxMillis()) {
+      reject(
+          callId, Rejection.NOT_FOUND, "unknown transaction " + txId + " (created in the future)");
+      return;
+    }
+    CoordinatorTx tx = presumeAbort(txId, nowMillis);
+    if (tx == null) {
+      reject(
+          callId,
+          Rejection.RESOURCE_EXHAUSTED,
+          "cannot record the presumed abort of " + txId + ": too many transactions in flight");
+      return;
+    }
+    tx.decisionWaiters.add(callId);
+  }
+
+  private CoordinatorTx presumeAbort(TxId txId, long nowMillis) {
+    if (undecidedCount >= config.inFlightMax()) {
+      return null;
+    }
+    CoordinatorTx tx = new CoordinatorTx(txId, "", nowMillis, nowMillis);
+    txs.put(txId, tx);
+    undecidedCount++;
+    decide(tx, Decision.ABORT, "no record of this transaction (presumed abort)", nowMillis);
+    return tx;
+  }
+
+  private boolean isForgotten(TxId txId) {
+    return txId.createdAtMillis() < forgottenBeforeMillis;
+  }
+
+  private String forgottenReason(TxId txId) {
+    return "forgotten: " + txId + " is older than the retention window";
+  }
+
+  private void forgetOld(long nowMillis) {
+    boolean overCount = txs.size() > config.rememberedMax();
+    long oldestLive = Long.MAX_VALUE;
+    List<CoordinatorTx> ended = new ArrayList<>();
+    for (CoordinatorTx tx : txs.values()) {
+      if (tx.phase() == TxPhase.ENDED) {
+        ended.add(tx);
+      } else {
+        oldestLive = Math.min(oldestLive, tx.id.createdAtMillis());
+      }
+    }
+    if (ended.isEmpty()) {
+      return;
+    }
+    ended.sort(Comparator.comparing(tx -> tx.id));
+    long horizon = forgottenBeforeMillis;
+    int excess = txs.size() - config.rememberedMax();
+    Iterator<CoordinatorTx> it = ended.iterator();
+    while (it.hasNext()) {
+      CoordinatorTx tx = it.next();
+      boolean expired = nowMillis - tx.endedAtMillis >= config.retentionMillis();
+      boolean evict = overCount && excess > 0;
+      // The horizon may never pass a transaction that is still live (it would be reported as
+      // forgotten after a restart instead of being presumed aborted or finished).
+      if (!(expired || evict) || tx.id.createdAtMillis() >= oldestLive) {
+        break;
+      }
+      txs.remove(tx.id);
+      if (!tx.idempotencyKey.isEmpty()) {
+        byIdempotencyKey.remove(tx.idempotencyKey, tx.id);
+      }
+      excess--;
+      horizon = Math.max(horizon, tx.id.createdAtMillis() + 1);
+    }
+    if (horizon > forgottenBeforeMillis) {
+      // Keep whatever else was created in the same millisecond.
+      long cut = horizon;
+      for (CoordinatorTx tx : txs.values()) {
+        if (tx.id.createdAtMillis() < cut) {
+          cut = tx.id.createdAtMillis();
+        }
+      }
+      if (cut > forgottenBeforeMillis) {
+        forgottenBeforeMillis = cut;
+        effects.append(new HorizonRecord(cut));
+      }
+    }
+  }
+
+  private void waitFor(CoordinatorTx tx, long callId, boolean waitForPhaseTwo) {
+    if (waitForPhaseTwo) {
+      tx.endWaiters.add(callId);
+    } else {
+      tx.decisionWaiters.add(callId);
+    }
+  }
+
+  private void replyToWaiters(CoordinatorTx tx, Answer answer) {
+    for (long callId : tx.decisionWaiters) {
+      effects.reply(callId, new ClientReply.Answered(answer, tx.phase()));
+    }
+    tx.decisionWaiters.clear();
+    if (!answer.outcome().definite()) {
+      for (long callId : tx.endWaiters) {
+        effects.reply(callId, new ClientReply.Answered(answer, tx.phase()));
+      }
+      tx.endWaiters.clear();
+    }
+  }
+
+  private void replyDecision(long callId, CoordinatorTx tx) {
+    effects.reply(callId, new ClientReply.Answered(currentAnswer(tx), tx.phase()));
+  }
+
+  private Answer currentAnswer(CoordinatorTx tx) {
+    if (tx.decision != null && tx.decisionDurable) {
+      return Answer.of(tx.id, tx.decision);
+    }
+    if (!tx.decisionUncertainReason.isEmpty()) {
+      return Answer.unknown(tx.id, tx.decisionUncertainReason);
+    }
+    return Answer.unknown(tx.id, "not decided yet: " + tx.phase());
+  }
+
+  private void sendOutcome(ParticipantRef to, Answer answer) {
+    effects.send(
+        new Send(
+            to,
+            new Message.OutcomeReply(
+                answer.txId(), Peer.COORDINATOR, answer.outcome(), answer.reason())));
+  }
+
+  private void reject(long callId, Rejection kind, String message) {
+    effects.reply(callId, new ClientReply.Rejected(kind, message));
+  }
+
+  private static String missingVotes(CoordinatorTx tx) {
+    List<String> missing = new ArrayList<>();
+    tx.progress().stream().filter(p -> p.vote == null).forEach(p -> missing.add(p.ref.name()));
+    return "no vote from " + String.join(", ", missing);
+  }
+
+  private TxView view(CoordinatorTx tx, long nowMillis) {
+    List<ParticipantView> participants = new ArrayList<>();
+    tx.progress().forEach(p -> participants.add(p.view()));
+    return new TxView(
+        tx.id,
+        tx.phase(),
+        tx.phaseSinceMillis,
+        participants,
+        tx.decision,
+        tx.decisionDurable ? tx.decisionDurableMillis : 0,
+        tx.timeline(),
+        blocking(tx));
+  }
+
+  private static Blocking blocking(CoordinatorTx tx) {
+    List<Blocking.Contact> contacts = new ArrayList<>();
+    int retries = 0;
+    long nextRetry = 0;
+    List<String> waitingOn = new ArrayList<>();
+    for (ParticipantProgress p : tx.progress()) {
+      contacts.add(p.contact());
+      boolean waited =
+          switch (tx.phase()) {
+            case PREPARING -> p.vote == null;
+            case ONE_PHASE, COMMITTING, ABORTING -> !p.acknowledged;
+            case ACTIVE, DELEGATING, DECIDING, ENDED -> false;
+          };
+      if (waited) {
+        waitingOn.add(p.ref.name());
+        retries += Math.max(0, p.attempts - 1);
+        nextRetry = nextRetry == 0 ? p.nextRetryMillis : Math.min(nextRetry, p.nextRetryMillis);
+      }
+    }
+    String waitingFor =
+        switch (tx.phase()) {
+          case ACTIVE, ENDED -> "";
+          case PREPARING -> "votes from " + String.join(", ", waitingOn);
+          case DELEGATING -> "the one-phase delegation to be durable";
+          case ONE_PHASE -> "one-phase outcome from " + String.join(", ", waitingOn);
+          case DECIDING ->
+              tx.decisionUncertainReason.isEmpty()
+                  ? "the decision to be durable"
+                  : "the decision log (" + tx.decisionUncertainReason + ")";
+          case COMMITTING, ABORTING -> "acks from " + String.join(", ", waitingOn);
+        };
+    if (waitingFor.isEmpty()) {
+      return null;
+    }
+    if (tx.phase() == TxPhase.DECIDING) {
+      retries = tx.decisionAttempts;
+      nextRetry = tx.decisionUncertainReason.isEmpty() ? 0 : tx.decisionRetryMillis;
+    }
+    return new Blocking(
+        tx.id, tx.phase().name(), tx.phaseSinceMillis, waitingFor, contacts, retries, nextRetry);
+  }
+}

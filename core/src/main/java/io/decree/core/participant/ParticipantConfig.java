@@ -1,0 +1,67 @@
+package io.decree.core.participant;
+
+import io.decree.core.Backoff;
+
+/**
+ * The participant core's limits and timings.
+ *
+ * @param branchesMax open branches at once; new work is refused beyond it
+ * @param activeTimeoutMillis an ACTIVE branch with no prepare by then is aborted (its client
+ *     vanished); nobody holds its YES, so this is safe
+ * @param inquiryAfterMillis how long a prepared branch waits for the decision before asking
+ * @param inquiry backoff between questions to the coordinator and peers
+ * @param peerQueryEvery ask the peers on every n-th attempt (cooperative termination)
+ * @param retentionMillis how long a finished branch is remembered for duplicate messages
+ * @param unsafeVoteBeforeDurable TEST ONLY: sends YES before the vote is durable, so tests can
+ *     prove the simulator catches it. Never set in production.
+ */
+public record ParticipantConfig(
+    int branchesMax,
+    long activeTimeoutMillis,
+    long inquiryAfterMillis,
+    Backoff inquiry,
+    int peerQueryEvery,
+    long retentionMillis,
+    boolean unsafeVoteBeforeDurable) {
+
+  public ParticipantConfig {
+    if (branchesMax <= 0
+        || activeTimeoutMillis <= 0
+        || inquiryAfterMillis < 0
+        || inquiry == null
+        || peerQueryEvery <= 0
+        || retentionMillis < 0) {
+      throw new IllegalArgumentException(
+          "participant config: branchesMax, activeTimeoutMillis and peerQueryEvery must be > 0,"
+              + " inquiry backoff set, inquiryAfterMillis and retentionMillis >= 0");
+    }
+  }
+
+  public static ParticipantConfig defaults() {
+    return new ParticipantConfig(
+        100_000, 60_000, 2_000, new Backoff(200, 10_000), 2, 600_000, false);
+  }
+
+  public ParticipantConfig withTimings(
+      long activeTimeoutMillis, long inquiryAfterMillis, Backoff inquiry, long retentionMillis) {
+    return new ParticipantConfig(
+        branchesMax,
+        activeTimeoutMillis,
+        inquiryAfterMillis,
+        inquiry,
+        peerQueryEvery,
+        retentionMillis,
+        unsafeVoteBeforeDurable);
+  }
+
+  public ParticipantConfig withUnsafeVoteBeforeDurable(boolean unsafe) {
+    return new ParticipantConfig(
+        branchesMax,
+        activeTimeoutMillis,
+        inquiryAfterMillis,
+        inquiry,
+        peerQueryEvery,
+        retentionMillis,
+        unsafe);
+  }
+}

@@ -1,0 +1,615 @@
+package io.decree.core.participant;
+
+import io.decree.core.Blocking;
+import io.decree.core.Decision;
+import io.decree.core.Message;
+import io.decree.core.Outcome;
+import io.decree.core.ParticipantRef;
+import io.decree.core.Peer;
+import io.decree.core.ProtocolViolation;
+import io.decree.core.Send;
+import io.decree.core.TxId;
+import io.decree.core.Vote;
+import io.decree.core.participant.ParticipantRecord.CompletedRecord;
+import io.decree.core.participant.ParticipantRecord.DecisionRecord;
+import io.decree.core.participant.ParticipantRecord.PreparedRecord;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A participant's side of two-phase commit as a pure state machine. Inputs: protocol messages, the
+ * resource's results, log-append results, time. Outputs ({@link #drain()}): records to append and
+ * sync, messages to send, resource calls.
+ *
+ * <p>Rules it keeps (PROTOCOL.md): a YES is sent only after its record is durable; a prepared
+ * branch never decides on its own (stable vote), it asks the coordinator and then its peers; a
+ * decision is recorded durably before it is applied and acknowledged; a branch that has not voted
+ * YES may be aborted by anyone, and is, when a peer asks about it.
+ */
+public final class ParticipantCore {
+  private final ParticipantRef self;
+  private final ParticipantConfig config;
+  private final Map<TxId, Branch> branches = new HashMap<>();
+  private ParticipantEffects effects = new ParticipantEffects();
+
+  /**
+   * Branches created before this were finished and forgotten; a question about one answers UNKNOWN
+   * instead of presuming ABORT.
+   */
+  private long forgottenBeforeMillis;
+
+  public ParticipantCore(ParticipantRef self, ParticipantConfig config) {
+    this.self = self;
+    this.config = config;
+  }
+
+  public ParticipantRef self() {
+    return self;
+  }
+
+  public ParticipantEffects drain() {
+    return effects.drain();
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /**
+   * Rebuilds branches from the log after a start. Prepared branches without a decision are in doubt
+   * and start asking at once; decided ones re-apply the decision (resources are idempotent). The
+   * driver must run the resource manager's own recovery before carrying out the resulting resource
+   * calls.
+   */
+  public void onRecover(List<ParticipantRecord> log, long nowMillis) {
+    if (!branches.isEmpty()) {
+      throw new ProtocolViolation("recovery must run on a fresh core");
+    }
+    for (ParticipantRecord record : log) {
+      if (record instanceof PreparedRecord p) {
+        Branch b = branches.computeIfAbsent(p.txId(), id -> recovered(id, nowMillis));
+        b.peers = p.participants();
+        b.branchData = p.branchData();
+        b.vote = Vote.YES;
+      } else if (record instanceof DecisionRecord d) {
+        Branch b = branches.computeIfAbsent(d.txId(), id -> recovered(id, nowMillis));
+        if (b.decision != null && b.decision != d.decision()) {
+          throw new ProtocolViolation(
+              "log holds two decisions for " + d.txId() + ": " + b.decision + ", " + d.decision());
+        }
+        b.decision = d.decision();
+        if (d.branchData().length > 0) {
+          b.branchData = d.branchData();
+          b.onePhase = true;
+        }
+      } else if (record instanceof CompletedRecord c) {
+        Branch b = branches.get(c.txId());
+        if (b != null) {
+          b.finishedAtMillis = nowMillis;
+          b.lastAnswer = "completed";
+          b.decision = c.decision();
+        }
+      }
+    }
+    List<Branch> all = new ArrayList<>(branches.values());
+    for (Branch b : all) {
+      if (b.decision == null) {
+        b.nextInquiryMillis = nowMillis; // in doubt: ask at once
+      } else {
+        b.transitionTo(BranchState.LOGGING_DECISION, nowMillis);
+        b.transitionTo(BranchState.APPLYING, nowMillis);
+        if ("completed".equals(b.lastAnswer)) {
+          b.transitionTo(
+              b.decision == Decision.COMMIT ? BranchState.COMMITTED : BranchState.ABORTED,
+              nowMillis);
+        } else {
+          applyDecision(b);
+        }
+      }
+    }
+    onTick(nowMillis);
+  }
+
+  private Branch recovered(TxId id, long nowMillis) {
+    Branch b = new Branch(id, BranchState.LOGGING_DECISION, nowMillis, Long.MAX_VALUE);
+    // Recovered branches start from "decision pending"; move to PREPARED for in-doubt ones.
+    b.transitionTo(BranchState.PREPARED, nowMillis);
+    return b;
+  }
+
+  /** Branches the log holds prepared (in doubt or decided but not yet applied), for recovery. */
+  public List<TxId> preparedBranches() {
+    List<TxId> ids = new ArrayList<>();
+    for (Branch b : branches.values()) {
+      if (b.state().inDoubt() || b.state() == BranchState.APPLYING) {
+        ids.add(b.txId);
+      }
+    }
+    return ids;
+  }
+
+  /** The data the resource gave at prepare, for its recovery. */
+  public byte[] branchData(TxId txId) {
+    Branch b = branches.get(txId);
+    return b == null ? new byte[0] : b.branchData;
+  }
+
+  // ---------------------------------------------------------------- work
+
+  /**
+   * Work under {@code txId} is about to start here (before the participant enlists). Returns false
+   * with nothing changed if the branch cannot take work: it is already past ACTIVE (or aborted), or
+   * the open-branch limit is reached.
+   */
+  public boolean onWorkStarted(TxId txId, long nowMillis) {
+    Branch b = branches.get(txId);
+    if (b != null) {
+      return b.state() == BranchState.ACTIVE;
+    }
+    if (branches.size() >= config.branchesMax() || txId.createdAtMillis() < forgottenBeforeMillis) {
+      return false;
+    }
+    branches.put(
+        txId,
+        new Branch(txId, BranchState.ACTIVE, nowMillis, nowMillis + config.activeTimeoutMillis()));
+    return true;
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  public void onMessage(Message message, long nowMillis) {
+    // Java 17 has no pattern switch; the sealed Message type keeps this list complete.
+    if (message instanceof Message.Prepare p) {
+      onPrepare(p, nowMillis);
+    } else if (message instanceof Message.OnePhaseCommit o) {
+      onOnePhaseCommit(o, nowMillis);
+    } else if (message instanceof Message.PhaseTwo d) {
+      onDecision(d.txId(), d.decision(), "coordinator", nowMillis);
+    } else if (message instanceof Message.OutcomeReply r) {
+      onOutcomeReply(r, nowMillis);
+    } else if (message instanceof Message.OutcomeQuery q) {
+      onOutcomeQuery(q, nowMillis);
+    } else {
+      throw new IllegalArgumentException("participant cannot handle " + message);
+    }
+  }
+
+  /** A message to {@code party} about {@code txId} could not be delivered. */
+  public void onSendFailed(TxId txId, String party, String error, long nowMillis) {
+    Branch b = branches.get(txId);
+    if (b != null) {
+      b.failedToReach(party, error);
+    }
+  }
+
+  private void onPrepare(Message.Prepare prepare, long nowMillis) {
+    Branch b = branches.get(prepare.txId());
+    if (b == null) {
+      // No work here under this id (lost in a restart, or never done): a YES is impossible.
+      if (prepare.txId().createdAtMillis() >= forgottenBeforeMillis) {
+        tombstone(prepare.txId(), nowMillis);
+      }
+      sendVote(prepare.txId(), Vote.NO, "no work under this transaction id here");
+      return;
+    }
+    b.heardFrom("coordinator", nowMillis);
+    switch (b.state()) {
+      case ACTIVE -> {
+        b.peers = prepare.participants();
+        b.transitionTo(BranchState.PREPARING, nowMillis);
+        effects.call(new ResourceCall.Prepare(b.txId));
+      }
+      case PREPARING, LOGGING_VOTE -> {} // the vote goes out when ready
+      case PREPARED, LOGGING_DECISION, APPLYING -> sendVote(b.txId, Vote.YES, "");
+      case COMMITTED -> sendVote(b.txId, b.vote == null ? Vote.YES : b.vote, "");
+      case ABORTED -> sendVote(b.txId, Vote.NO, "branch already aborted");
+      case READ_ONLY -> sendVote(b.txId, Vote.READ_ONLY, "");
+    }
+  }
+
+  private void onOnePhaseCommit(Message.OnePhaseCommit request, long nowMillis) {
+    Branch b = branches.get(request.txId());
+    if (b == null) {
+      if (request.txId().createdAtMillis() < forgottenBeforeMillis) {
+        sendOnePhaseResult(request.txId(), Outcome.UNKNOWN, "forgotten: older than retention");
+      } else {
+        tombstone(request.txId(), nowMillis);
+        sendOnePhaseResult(request.txId(), Outcome.ABORTED, "no work under this id here");
+      }
+      return;
+    }
+    b.heardFrom("coordinator", nowMillis);
+    switch (b.state()) {
+      case ACTIVE -> {
+        b.onePhase = true;
+        b.transitionTo(BranchState.PREPARING, nowMillis);
+        effects.call(new ResourceCall.Prepare(b.txId));
+      }
+      case PREPARING, LOGGING_VOTE, LOGGING_DECISION, APPLYING, PREPARED -> {}
+      case COMMITTED, READ_ONLY -> sendOnePhaseResult(b.txId, Outcome.COMMITTED, "");
+      case ABORTED -> sendOnePhaseResult(b.txId, Outcome.ABORTED, b.lastAnswer);
+    }
+  }
+
+  /** The decision, from the coordinator or a peer that knows it. */
+  private void onDecision(TxId txId, Decision decision, String from, long nowMillis) {
+    Branch b = branches.get(txId);
+    if (b == null) {
+      // Finished and forgotten here (or never seen): the decision needs nothing more from us.
+      sendAck(txId, decision);
+      return;
+    }
+    b.heardFrom(from, nowMillis);
+    if (b.decision != null && b.decision != decision) {
+      throw new ProtocolViolation(
+          "branch " + txId + " got " + decision + " after " + b.decision + " (from " + from + ")");
+    }
+    switch (b.state()) {
+      case ACTIVE -> {
+        requireAbort(b, decision, from);
+        abortUnprepared(b, "aborted by the coordinator", nowMillis);
+        sendAck(txId, Decision.ABORT);
+      }
+      case PREPARING -> {
+        requireAbort(b, decision, from);
+        b.abortWhenPrepared = true;
+      }
+      case LOGGING_VOTE -> {
+        requireAbort(b, decision, from);
+        b.abortWhenPrepared = true;
+      }
+      case PREPARED -> {
+        b.decision = decision;
+        b.transitionTo(BranchState.LOGGING_DECISION, nowMillis);
+        effects.append(new DecisionRecord(txId, decision, new byte[0], nowMillis));
+      }
+      case LOGGING_DECISION, APPLYING -> {} // the ack goes out when applied
+      case COMMITTED -> sendAck(txId, Decision.COMMIT);
+      case ABORTED -> {
+        requireAbort(b, decision, from);
+        sendAck(txId, Decision.ABORT);
+      }
+      case READ_ONLY -> sendAck(txId, decision);
+    }
+  }
+
+  private void requireAbort(Branch b, Decision decision, String from) {
+    if (decision == Decision.COMMIT) {
+      throw new ProtocolViolation(
+          "COMMIT for "
+              + b.txId
+              + " from "
+              + from
+              + " but this branch never sent YES ("
+              + b.state()
+              + ")");
+    }
+  }
+
+  private void onOutcomeReply(Message.OutcomeReply reply, long nowMillis) {
+    Branch b = branches.get(reply.txId());
+    if (b == null) {
+      return;
+    }
+    String from = reply.from().toString();
+    b.heardFrom(from, nowMillis);
+    if (!b.state().inDoubt() || b.state() == BranchState.LOGGING_DECISION) {
+      return;
+    }
+    switch (reply.outcome()) {
+      case COMMITTED -> onDecision(b.txId, Decision.COMMIT, from, nowMillis);
+      case ABORTED -> onDecision(b.txId, Decision.ABORT, from, nowMillis);
+      case UNKNOWN -> b.lastAnswer = from + ": " + reply.reason();
+    }
+  }
+
+  /** A peer (or anyone) asks what we know. Not voted YES yet: abort, and say so. */
+  private void onOutcomeQuery(Message.OutcomeQuery query, long nowMillis) {
+    TxId txId = query.txId();
+    Branch b = branches.get(txId);
+    Answer answer;
+    if (b == null) {
+      if (txId.createdAtMillis() < forgottenBeforeMillis) {
+        answer = new Answer(Outcome.UNKNOWN, "forgotten here: older than retention");
+      } else {
+        tombstone(txId, nowMillis);
+        answer = new Answer(Outcome.ABORTED, "");
+      }
+    } else {
+      answer =
+          switch (b.state()) {
+            case ACTIVE -> {
+              abortUnprepared(b, "aborted on a peer's question before voting", nowMillis);
+              yield new Answer(Outcome.ABORTED, "");
+            }
+            case PREPARING -> {
+              b.abortWhenPrepared = true; // it never voted YES, so it may still abort
+              yield new Answer(Outcome.UNKNOWN, "preparing; it will abort");
+            }
+            case LOGGING_VOTE, PREPARED ->
+                new Answer(Outcome.UNKNOWN, "prepared here too, waiting for the decision");
+            case LOGGING_DECISION, APPLYING -> new Answer(b.decision.outcome(), "");
+            case COMMITTED -> new Answer(Outcome.COMMITTED, "");
+            case ABORTED -> new Answer(Outcome.ABORTED, "");
+            case READ_ONLY ->
+                new Answer(
+                    Outcome.UNKNOWN, "read-only here; this participant does not learn the outcome");
+          };
+    }
+    effects.send(
+        new Send(
+            query.from(), new Message.OutcomeReply(txId, self, answer.outcome(), answer.reason())));
+  }
+
+  private record Answer(Outcome outcome, String reason) {}
+
+  // ---------------------------------------------------------------- resource results
+
+  /** The resource finished prepare for {@code txId} with this vote. */
+  public void onResourcePrepared(
+      TxId txId, Vote vote, byte[] branchData, String reason, long nowMillis) {
+    Branch b = branches.get(txId);
+    if (b == null || b.state() != BranchState.PREPARING) {
+      return;
+    }
+    if (b.abortWhenPrepared || vote == Vote.NO) {
+      b.vote = Vote.NO;
+      if (vote != Vote.NO) {
+        effects.call(new ResourceCall.Rollback(txId, new byte[0]));
+      }
+      b.transitionTo(BranchState.ABORTED, nowMillis);
+      b.lastAnswer = vote == Vote.NO ? reason : "aborted while preparing";
+      if (b.onePhase) {
+        sendOnePhaseResult(txId, Outcome.ABORTED, b.lastAnswer);
+      } else if (vote == Vote.NO) {
+        sendVote(txId, Vote.NO, reason);
+      } else {
+        sendAck(txId, Decision.ABORT);
+      }
+      return;
+    }
+    b.vote = vote;
+    b.branchData = branchData;
+    if (vote == Vote.READ_ONLY) {
+      b.transitionTo(BranchState.READ_ONLY, nowMillis);
+      if (b.onePhase) {
+        sendOnePhaseResult(txId, Outcome.COMMITTED, "read-only");
+      } else {
+        sendVote(txId, Vote.READ_ONLY, "");
+      }
+      return;
+    }
+    if (b.onePhase) {
+      // One-phase: this participant decides. The decision record carries the branch data.
+      b.decision = Decision.COMMIT;
+      b.transitionTo(BranchState.LOGGING_DECISION, nowMillis);
+      effects.append(new DecisionRecord(txId, Decision.COMMIT, branchData, nowMillis));
+      return;
+    }
+    b.transitionTo(BranchState.LOGGING_VOTE, nowMillis);
+    effects.append(new PreparedRecord(txId, b.peers, branchData, nowMillis));
+    if (config.unsafeVoteBeforeDurable()) {
+      sendVote(txId, Vote.YES, ""); // TEST ONLY: the bug the simulator must catch
+    }
+  }
+
+  /** The resource applied the decision (or failed to, for a retry later). */
+  public void onResourceApplied(TxId txId, boolean succeeded, String error, long nowMillis) {
+    Branch b = branches.get(txId);
+    if (b == null || b.state() != BranchState.APPLYING) {
+      return;
+    }
+    if (!succeeded) {
+      b.lastAnswer = "resource failed to apply " + b.decision + ": " + error;
+      b.nextInquiryMillis =
+          nowMillis + config.inquiry().delayMillis(++b.inquiries, txId.sequence());
+      return;
+    }
+    b.transitionTo(
+        b.decision == Decision.COMMIT ? BranchState.COMMITTED : BranchState.ABORTED, nowMillis);
+    effects.append(new CompletedRecord(txId, b.decision));
+    if (b.onePhase) {
+      sendOnePhaseResult(txId, b.decision.outcome(), "");
+    } else {
+      sendAck(txId, b.decision);
+    }
+  }
+
+  // ---------------------------------------------------------------- log results
+
+  /** A record appended for {@code txId} is durable. */
+  public void onRecordDurable(ParticipantRecord record, long nowMillis) {
+    Branch b = branches.get(record.txId());
+    if (b == null) {
+      return;
+    }
+    if (record instanceof PreparedRecord) {
+      if (b.state() != BranchState.LOGGING_VOTE) {
+        return;
+      }
+      if (b.abortWhenPrepared) {
+        // ABORT arrived while the vote was being logged: treat the branch as prepared and apply.
+        b.transitionTo(BranchState.PREPARED, nowMillis);
+        b.decision = Decision.ABORT;
+        b.transitionTo(BranchState.LOGGING_DECISION, nowMillis);
+        effects.append(new DecisionRecord(b.txId, Decision.ABORT, new byte[0], nowMillis));
+        return;
+      }
+      b.transitionTo(BranchState.PREPARED, nowMillis);
+      b.nextInquiryMillis = nowMillis + config.inquiryAfterMillis();
+      if (!config.unsafeVoteBeforeDurable()) {
+        sendVote(b.txId, Vote.YES, "");
+      }
+    } else if (record instanceof DecisionRecord) {
+      if (b.state() != BranchState.LOGGING_DECISION) {
+        return;
+      }
+      b.transitionTo(BranchState.APPLYING, nowMillis);
+      applyDecision(b);
+    }
+  }
+
+  /**
+   * An append failed: the record may or may not be on disk. A vote record that failed becomes a NO
+   * (if it did reach the disk, recovery finds a prepared branch and asks, and learns ABORT). A
+   * decision record that failed leaves the branch prepared; the decision will come again.
+   */
+  public void onRecordFailed(ParticipantRecord record, String reason, long nowMillis) {
+    Branch b = branches.get(record.txId());
+    if (b == null) {
+      return;
+    }
+    if (record instanceof PreparedRecord && b.state() == BranchState.LOGGING_VOTE) {
+      b.vote = Vote.NO;
+      b.transitionTo(BranchState.ABORTED, nowMillis);
+      b.lastAnswer = "vote could not be logged: " + reason;
+      effects.call(new ResourceCall.Rollback(b.txId, b.branchData));
+      sendVote(b.txId, Vote.NO, b.lastAnswer);
+    } else if (record instanceof DecisionRecord && b.state() == BranchState.LOGGING_DECISION) {
+      b.lastAnswer = "decision could not be logged: " + reason;
+      if (b.onePhase) {
+        // The one-phase COMMIT may or may not be on disk: say UNKNOWN and append it again;
+        // a repeated decision record is harmless and the retry settles it.
+        b.nextInquiryMillis =
+            nowMillis + config.inquiry().delayMillis(++b.inquiries, b.txId.sequence());
+        sendOnePhaseResult(b.txId, Outcome.UNKNOWN, b.lastAnswer);
+        return;
+      }
+      b.decision = null;
+      b.transitionTo(BranchState.PREPARED, nowMillis);
+      b.nextInquiryMillis = nowMillis + config.inquiry().delayMillis(1, b.txId.sequence());
+    }
+  }
+
+  // ---------------------------------------------------------------- time
+
+  public void onTick(long nowMillis) {
+    List<Branch> all = new ArrayList<>(branches.values());
+    for (Branch b : all) {
+      switch (b.state()) {
+        case ACTIVE -> {
+          if (nowMillis >= b.activeDeadlineMillis) {
+            abortUnprepared(b, "no prepare before the branch timeout", nowMillis);
+          }
+        }
+        case PREPARED -> {
+          if (nowMillis >= b.nextInquiryMillis) {
+            inquire(b, nowMillis);
+          }
+        }
+        case APPLYING -> {
+          if (b.nextInquiryMillis != 0 && nowMillis >= b.nextInquiryMillis) {
+            b.nextInquiryMillis = 0;
+            applyDecision(b);
+          }
+        }
+        case COMMITTED, ABORTED, READ_ONLY -> {
+          if (nowMillis - b.finishedAtMillis >= config.retentionMillis()) {
+            branches.remove(b.txId);
+            forgottenBeforeMillis = Math.max(forgottenBeforeMillis, b.txId.createdAtMillis() + 1);
+          }
+        }
+        case LOGGING_DECISION -> {
+          if (b.onePhase && b.nextInquiryMillis != 0 && nowMillis >= b.nextInquiryMillis) {
+            b.nextInquiryMillis = 0;
+            effects.append(new DecisionRecord(b.txId, b.decision, b.branchData, nowMillis));
+          }
+        }
+        case PREPARING, LOGGING_VOTE -> {}
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  public Optional<BranchView> describe(TxId txId) {
+    Branch b = branches.get(txId);
+    return b == null ? Optional.empty() : Optional.of(view(b));
+  }
+
+  public List<BranchView> list() {
+    List<BranchView> views = new ArrayList<>();
+    branches.values().stream()
+        .sorted(Comparator.comparing(b -> b.txId))
+        .forEach(b -> views.add(view(b)));
+    return views;
+  }
+
+  public BranchState state(TxId txId) {
+    Branch b = branches.get(txId);
+    return b == null ? null : b.state();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private void inquire(Branch b, long nowMillis) {
+    b.inquiries++;
+    b.nextInquiryMillis = nowMillis + config.inquiry().delayMillis(b.inquiries, b.txId.sequence());
+    b.attempted("coordinator", nowMillis);
+    effects.send(new Send(Peer.COORDINATOR, new Message.Inquiry(b.txId, self)));
+    if (b.inquiries % config.peerQueryEvery() == 0) {
+      for (ParticipantRef peer : b.peers) {
+        if (!peer.name().equals(self.name())) {
+          b.attempted(peer.name(), nowMillis);
+          effects.send(new Send(peer, new Message.OutcomeQuery(b.txId, self)));
+        }
+      }
+    }
+  }
+
+  private void applyDecision(Branch b) {
+    effects.call(
+        b.decision == Decision.COMMIT
+            ? new ResourceCall.Commit(b.txId, b.branchData)
+            : new ResourceCall.Rollback(b.txId, b.branchData));
+  }
+
+  private void abortUnprepared(Branch b, String why, long nowMillis) {
+    b.lastAnswer = why;
+    b.transitionTo(BranchState.ABORTED, nowMillis);
+    effects.call(new ResourceCall.Rollback(b.txId, new byte[0]));
+  }
+
+  /** Remembers that this id is aborted here, so a late prepare or work is refused. */
+  private void tombstone(TxId txId, long nowMillis) {
+    Branch b = new Branch(txId, BranchState.ACTIVE, nowMillis, nowMillis);
+    b.lastAnswer = "no work under this id here";
+    b.transitionTo(BranchState.ABORTED, nowMillis);
+    branches.put(txId, b);
+  }
+
+  private void sendVote(TxId txId, Vote vote, String reason) {
+    effects.send(new Send(Peer.COORDINATOR, new Message.VoteReply(txId, self, vote, reason)));
+  }
+
+  private void sendAck(TxId txId, Decision decision) {
+    effects.send(new Send(Peer.COORDINATOR, new Message.Ack(txId, self, decision)));
+  }
+
+  private void sendOnePhaseResult(TxId txId, Outcome outcome, String reason) {
+    effects.send(
+        new Send(Peer.COORDINATOR, new Message.OnePhaseResult(txId, self, outcome, reason)));
+  }
+
+  private BranchView view(Branch b) {
+    Blocking blocking = null;
+    if (b.state().inDoubt()) {
+      String waitingFor =
+          "decision from the coordinator"
+              + (b.peers.size() > 1 ? " or a peer that knows it" : "")
+              + (b.lastAnswer.isEmpty() ? "" : " (last answer: " + b.lastAnswer + ")");
+      blocking =
+          new Blocking(
+              b.txId,
+              b.state().name(),
+              b.stateSinceMillis,
+              waitingFor,
+              new ArrayList<>(b.contacts.values()),
+              b.inquiries,
+              b.nextInquiryMillis);
+    }
+    return new BranchView(b.txId, b.state(), b.stateSinceMillis, b.vote, b.peers, blocking);
+  }
+}
