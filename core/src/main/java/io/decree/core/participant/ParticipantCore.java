@@ -80,7 +80,7 @@ public final class ParticipantCore {
               "log holds two decisions for " + d.txId() + ": " + b.decision + ", " + d.decision());
         }
         b.decision = d.decision();
-        if (d.branchData().length > 0) {
+        if (d.onePhase()) {
           b.branchData = d.branchData();
           b.onePhase = true;
         }
@@ -263,7 +263,7 @@ public final class ParticipantCore {
       case PREPARED -> {
         b.decision = decision;
         b.transitionTo(BranchState.LOGGING_DECISION, nowMillis);
-        effects.append(new DecisionRecord(txId, decision, new byte[0], nowMillis));
+        effects.append(new DecisionRecord(txId, decision, false, new byte[0], nowMillis));
       }
       case LOGGING_DECISION, APPLYING -> {} // the ack goes out when applied
       case COMMITTED -> sendAck(txId, Decision.COMMIT);
@@ -372,20 +372,17 @@ public final class ParticipantCore {
     }
     b.vote = vote;
     b.branchData = branchData;
-    if (vote == Vote.READ_ONLY) {
-      b.transitionTo(BranchState.READ_ONLY, nowMillis);
-      if (b.onePhase) {
-        sendOnePhaseResult(txId, Outcome.COMMITTED, "read-only");
-      } else {
-        sendVote(txId, Vote.READ_ONLY, "");
-      }
-      return;
-    }
     if (b.onePhase) {
-      // One-phase: this participant decides. The decision record carries the branch data.
+      // One-phase: this participant decides, and logs it even when read-only, so that what the
+      // coordinator is told stays true after any crash. The record carries the branch data.
       b.decision = Decision.COMMIT;
       b.transitionTo(BranchState.LOGGING_DECISION, nowMillis);
-      effects.append(new DecisionRecord(txId, Decision.COMMIT, branchData, nowMillis));
+      effects.append(new DecisionRecord(txId, Decision.COMMIT, true, branchData, nowMillis));
+      return;
+    }
+    if (vote == Vote.READ_ONLY) {
+      b.transitionTo(BranchState.READ_ONLY, nowMillis);
+      sendVote(txId, Vote.READ_ONLY, "");
       return;
     }
     b.transitionTo(BranchState.LOGGING_VOTE, nowMillis);
@@ -434,7 +431,7 @@ public final class ParticipantCore {
         b.transitionTo(BranchState.PREPARED, nowMillis);
         b.decision = Decision.ABORT;
         b.transitionTo(BranchState.LOGGING_DECISION, nowMillis);
-        effects.append(new DecisionRecord(b.txId, Decision.ABORT, new byte[0], nowMillis));
+        effects.append(new DecisionRecord(b.txId, Decision.ABORT, false, new byte[0], nowMillis));
         return;
       }
       b.transitionTo(BranchState.PREPARED, nowMillis);
@@ -514,7 +511,7 @@ public final class ParticipantCore {
         case LOGGING_DECISION -> {
           if (b.onePhase && b.nextInquiryMillis != 0 && nowMillis >= b.nextInquiryMillis) {
             b.nextInquiryMillis = 0;
-            effects.append(new DecisionRecord(b.txId, b.decision, b.branchData, nowMillis));
+            effects.append(new DecisionRecord(b.txId, b.decision, true, b.branchData, nowMillis));
           }
         }
         case PREPARING, LOGGING_VOTE -> {}

@@ -28,9 +28,11 @@ public sealed interface ParticipantRecord {
    * The decision as learned (or, for one-phase commit, made) here; synced before the resource
    * applies it and before it is acknowledged.
    *
-   * @param branchData only for one-phase commit (no prepared record exists); empty otherwise
+   * @param onePhase this participant made the decision itself (one-phase commit)
+   * @param branchData for one-phase commit, the resource's data (no prepared record exists)
    */
-  record DecisionRecord(TxId txId, Decision decision, byte[] branchData, long decidedAtMillis)
+  record DecisionRecord(
+      TxId txId, Decision decision, boolean onePhase, byte[] branchData, long decidedAtMillis)
       implements ParticipantRecord {}
 
   /** The resource applied the decision; the branch needs nothing more after a restart. */

@@ -1,0 +1,194 @@
+package io.decree.core.sim;
+
+import io.decree.core.Message;
+import io.decree.core.ParticipantRef;
+import io.decree.core.Send;
+import io.decree.core.TxId;
+import io.decree.core.coordinator.ClientReply;
+import io.decree.core.coordinator.CoordinatorCore;
+import io.decree.core.coordinator.CoordinatorEffects;
+import io.decree.core.coordinator.CoordinatorRecord;
+import io.decree.core.coordinator.CoordinatorRecord.DecisionRecord;
+import io.decree.core.coordinator.CoordinatorRecord.OnePhaseRecord;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The coordinator's driver in the simulation: its core, its decision log on a simulated disk with
+ * the first-decision-wins rule and group commit, ticks, crash and restart.
+ */
+final class SimCoordinator {
+  static final String NAME = "coordinator";
+
+  private final Simulation sim;
+  private final SimDisk<CoordinatorRecord> disk = new SimDisk<>();
+  private final Map<TxId, DecisionRecord> firstDecision = new HashMap<>();
+  private final List<Consumer<Boolean>> awaitingSync = new ArrayList<>();
+  private CoordinatorCore core;
+  private int incarnation;
+  private boolean syncScheduled;
+
+  SimCoordinator(Simulation sim) {
+    this.sim = sim;
+  }
+
+  boolean up() {
+    return core != null;
+  }
+
+  void start() {
+    incarnation++;
+    core = new CoordinatorCore(sim.options().coordinator(), incarnation);
+    firstDecision.clear();
+    for (CoordinatorRecord r : disk.synced()) {
+      if (r instanceof DecisionRecord d) {
+        firstDecision.putIfAbsent(d.txId(), d);
+      }
+    }
+    core.onRecover(List.copyOf(disk.synced()), sim.now());
+    flush();
+    scheduleTick(incarnation);
+  }
+
+  void crash() {
+    core = null;
+    disk.crash();
+    awaitingSync.clear();
+    syncScheduled = false;
+  }
+
+  /** A client or participant call; {@code replyTo} receives the reply over the network. */
+  void call(
+      String caller, Consumer<CoordinatorCore> input, long callId, Consumer<ClientReply> replyTo) {
+    if (!up()) {
+      return;
+    }
+    sim.registerCall(callId, caller, replyTo);
+    input.accept(core);
+    flush();
+  }
+
+  void onMessage(Message message) {
+    if (!up()) {
+      return;
+    }
+    core.onMessage(message, sim.now());
+    flush();
+  }
+
+  /** Status as the final check sees it, straight from the core. */
+  CoordinatorCore core() {
+    return core;
+  }
+
+  private void scheduleTick(int forIncarnation) {
+    sim.scheduler()
+        .after(
+            10,
+            () -> {
+              if (up() && incarnation == forIncarnation) {
+                core.onTick(sim.now());
+                flush();
+                scheduleTick(forIncarnation);
+              }
+            });
+  }
+
+  void flush() {
+    CoordinatorEffects effects = core.drain();
+    for (CoordinatorRecord record : effects.appends()) {
+      append(record);
+    }
+    for (Send send : effects.sends()) {
+      ParticipantRef to = (ParticipantRef) send.to();
+      sim.sendToParticipant(NAME, to.name(), send.message());
+    }
+    for (CoordinatorEffects.Reply reply : effects.replies()) {
+      sim.reply(reply.callId(), reply.body());
+    }
+  }
+
+  private void append(CoordinatorRecord record) {
+    int forIncarnation = incarnation;
+    if (record instanceof DecisionRecord d) {
+      DecisionRecord winner = firstDecision.putIfAbsent(d.txId(), d);
+      if (winner == null) {
+        winner = d;
+        sim.checker().onCoordinatorProposes(d);
+        disk.append(d);
+      }
+      DecisionRecord stands = winner;
+      awaitingSync.add(
+          ok -> {
+            if (incarnation != forIncarnation || core == null) {
+              return;
+            }
+            if (ok) {
+              core.onDecisionDurable(stands, sim.now());
+            } else {
+              core.onDecisionAppendFailed(d.txId(), "simulated sync failure", sim.now());
+            }
+          });
+    } else if (record instanceof OnePhaseRecord o) {
+      disk.append(o);
+      awaitingSync.add(
+          ok -> {
+            if (incarnation != forIncarnation || core == null) {
+              return;
+            }
+            if (ok) {
+              core.onOnePhaseDurable(o.txId(), sim.now());
+            } else {
+              core.onOnePhaseAppendFailed(o.txId(), "simulated sync failure", sim.now());
+            }
+          });
+    } else {
+      disk.append(record);
+    }
+    scheduleSync();
+  }
+
+  /** Group commit: everything appended before the sync runs shares it. */
+  private void scheduleSync() {
+    if (syncScheduled) {
+      return;
+    }
+    syncScheduled = true;
+    int forIncarnation = incarnation;
+    sim.scheduler()
+        .after(
+            1 + sim.random().nextInt(5),
+            () -> {
+              if (incarnation != forIncarnation || core == null) {
+                return;
+              }
+              syncScheduled = false;
+              boolean ok =
+                  !sim.faulty() || sim.random().nextDouble() >= sim.options().syncFailureRate();
+              List<CoordinatorRecord> done = ok ? disk.sync() : disk.failSync(sim.random());
+              if (!ok) {
+                // Whatever a failed sync left on disk is what a restart will read back.
+                firstDecision.clear();
+                disk.synced()
+                    .forEach(
+                        r -> {
+                          if (r instanceof DecisionRecord d) {
+                            firstDecision.putIfAbsent(d.txId(), d);
+                          }
+                        });
+              }
+              for (CoordinatorRecord r : disk.synced()) {
+                if (r instanceof DecisionRecord d && done.contains(d)) {
+                  sim.checker().onCoordinatorDurable(d);
+                }
+              }
+              List<Consumer<Boolean>> callbacks = new ArrayList<>(awaitingSync);
+              awaitingSync.clear();
+              callbacks.forEach(c -> c.accept(ok));
+              flush();
+            });
+  }
+}

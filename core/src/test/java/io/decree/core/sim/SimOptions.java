@@ -1,0 +1,88 @@
+package io.decree.core.sim;
+
+import io.decree.core.Backoff;
+import io.decree.core.coordinator.CoordinatorConfig;
+import io.decree.core.participant.ParticipantConfig;
+
+/**
+ * One simulation's shape and fault rates.
+ *
+ * @param faultMillis simulated time with faults; then everything heals and restarts
+ * @param quietMillis simulated time after healing in which everything must resolve
+ */
+record SimOptions(
+    int participants,
+    int clients,
+    int transactionsPerClient,
+    long faultMillis,
+    long quietMillis,
+    double dropRate,
+    double duplicateRate,
+    int maxDelayMillis,
+    double crashRate,
+    double partitionRate,
+    double syncFailureRate,
+    double noVoteRate,
+    double readOnlyRate,
+    CoordinatorConfig coordinator,
+    ParticipantConfig participant) {
+
+  static SimOptions defaults() {
+    return new SimOptions(
+        3,
+        3,
+        4,
+        20_000,
+        120_000,
+        0.05,
+        0.03,
+        30,
+        0.002,
+        0.001,
+        0.01,
+        0.05,
+        0.1,
+        CoordinatorConfig.defaults()
+            .withTimings(800, new Backoff(20, 1_000), 1_000_000)
+            .withLimits(64, 8),
+        ParticipantConfig.defaults().withTimings(3_000, 300, new Backoff(50, 2_000), 1_000_000));
+  }
+
+  SimOptions withCoordinator(CoordinatorConfig config) {
+    return new SimOptions(
+        participants,
+        clients,
+        transactionsPerClient,
+        faultMillis,
+        quietMillis,
+        dropRate,
+        duplicateRate,
+        maxDelayMillis,
+        crashRate,
+        partitionRate,
+        syncFailureRate,
+        noVoteRate,
+        readOnlyRate,
+        config,
+        participant);
+  }
+
+  SimOptions withParticipant(ParticipantConfig config) {
+    return new SimOptions(
+        participants,
+        clients,
+        transactionsPerClient,
+        faultMillis,
+        quietMillis,
+        dropRate,
+        duplicateRate,
+        maxDelayMillis,
+        crashRate,
+        partitionRate,
+        syncFailureRate,
+        noVoteRate,
+        readOnlyRate,
+        coordinator,
+        config);
+  }
+}

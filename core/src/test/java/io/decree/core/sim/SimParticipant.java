@@ -1,0 +1,235 @@
+package io.decree.core.sim;
+
+import io.decree.core.Decision;
+import io.decree.core.Message;
+import io.decree.core.ParticipantRef;
+import io.decree.core.Peer;
+import io.decree.core.Send;
+import io.decree.core.TxId;
+import io.decree.core.Vote;
+import io.decree.core.coordinator.ClientReply;
+import io.decree.core.participant.ParticipantCore;
+import io.decree.core.participant.ParticipantEffects;
+import io.decree.core.participant.ParticipantRecord;
+import io.decree.core.participant.ResourceCall;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * A participant's driver in the simulation: its core, its log on a simulated disk, and a toy
+ * resource whose applied outcomes are the ground truth the checker judges.
+ */
+final class SimParticipant {
+  private final Simulation sim;
+  final ParticipantRef ref;
+  private final SimDisk<ParticipantRecord> disk = new SimDisk<>();
+  private final List<Consumer<Boolean>> awaitingSync = new ArrayList<>();
+
+  /** Work in memory (lost in a crash) and branches re-adopted from the log at recovery. */
+  private final Set<TxId> work = new HashSet<>();
+
+  private ParticipantCore core;
+  private int incarnation;
+  private boolean syncScheduled;
+
+  SimParticipant(Simulation sim, String name) {
+    this.sim = sim;
+    this.ref = new ParticipantRef(name, name + ":7000");
+  }
+
+  boolean up() {
+    return core != null;
+  }
+
+  ParticipantCore core() {
+    return core;
+  }
+
+  void start() {
+    incarnation++;
+    core = new ParticipantCore(ref, sim.options().participant());
+    core.onRecover(List.copyOf(disk.synced()), sim.now());
+    // The resource's own recovery: re-adopt what the log holds prepared.
+    work.addAll(core.preparedBranches());
+    flush();
+    scheduleTick(incarnation);
+  }
+
+  void crash() {
+    sim.trace(ref.name() + " CRASH");
+    core = null;
+    disk.crash();
+    work.clear();
+    awaitingSync.clear();
+    syncScheduled = false;
+  }
+
+  /** A client's business call: do work under {@code txId}, enlist, then answer the client. */
+  void onDoWork(TxId txId, String client, Consumer<Boolean> done) {
+    if (!up()) {
+      return;
+    }
+    sim.trace(ref.name() + " work " + txId + " for " + client);
+    if (!core.onWorkStarted(txId, sim.now())) {
+      sim.sendToClient(ref.name(), client, () -> done.accept(false));
+      return;
+    }
+    work.add(txId);
+    long callId = sim.nextCallId();
+    sim.sendToCoordinator(
+        ref.name(),
+        c ->
+            c.call(
+                ref.name(),
+                core -> core.onEnlist(callId, txId, ref, sim.now()),
+                callId,
+                reply -> {
+                  boolean ok = reply instanceof ClientReply.Enlisted;
+                  if (up()) {
+                    sim.sendToClient(ref.name(), client, () -> done.accept(ok));
+                  }
+                }));
+  }
+
+  void onMessage(Message message) {
+    if (!up()) {
+      return;
+    }
+    core.onMessage(message, sim.now());
+    flush();
+  }
+
+  private void scheduleTick(int forIncarnation) {
+    sim.scheduler()
+        .after(
+            10,
+            () -> {
+              if (up() && incarnation == forIncarnation) {
+                core.onTick(sim.now());
+                flush();
+                scheduleTick(forIncarnation);
+              }
+            });
+  }
+
+  private void flush() {
+    ParticipantEffects effects = core.drain();
+    for (ParticipantRecord record : effects.appends()) {
+      append(record);
+    }
+    for (Send send : effects.sends()) {
+      if (send.to() instanceof Peer.Coordinator) {
+        sim.sendMessageToCoordinator(ref.name(), send.message());
+      } else {
+        sim.sendToParticipant(ref.name(), ((ParticipantRef) send.to()).name(), send.message());
+      }
+    }
+    for (ResourceCall call : effects.resourceCalls()) {
+      int forIncarnation = incarnation;
+      sim.scheduler()
+          .after(
+              sim.random().nextInt(3),
+              () -> {
+                if (up() && incarnation == forIncarnation) {
+                  runResource(call);
+                  flush();
+                }
+              });
+    }
+  }
+
+  private void runResource(ResourceCall call) {
+    TxId tx = call.txId();
+    sim.trace(ref.name() + " resource " + call.getClass().getSimpleName() + " " + tx);
+    if (call instanceof ResourceCall.Prepare) {
+      Vote vote;
+      if (!work.contains(tx)) {
+        vote = Vote.NO;
+      } else {
+        double roll = sim.random().nextDouble();
+        SimOptions o = sim.options();
+        vote =
+            roll < o.noVoteRate()
+                ? Vote.NO
+                : roll < o.noVoteRate() + o.readOnlyRate() ? Vote.READ_ONLY : Vote.YES;
+      }
+      if (vote == Vote.NO) {
+        work.remove(tx);
+        sim.checker().onApplied(ref.name(), tx, Decision.ABORT);
+      } else if (vote == Vote.READ_ONLY) {
+        sim.checker().onReadOnly(ref.name(), tx);
+      }
+      byte[] data = tx.toString().getBytes(StandardCharsets.UTF_8);
+      core.onResourcePrepared(tx, vote, data, vote == Vote.NO ? "simulated NO" : "", sim.now());
+    } else if (call instanceof ResourceCall.Commit) {
+      work.remove(tx);
+      sim.checker().onApplied(ref.name(), tx, Decision.COMMIT);
+      core.onResourceApplied(tx, true, "", sim.now());
+    } else if (call instanceof ResourceCall.Rollback) {
+      if (work.remove(tx)) {
+        sim.checker().onApplied(ref.name(), tx, Decision.ABORT);
+      }
+      core.onResourceApplied(tx, true, "", sim.now());
+    }
+  }
+
+  private void append(ParticipantRecord record) {
+    int forIncarnation = incarnation;
+    disk.append(record);
+    awaitingSync.add(
+        ok -> {
+          if (incarnation != forIncarnation || core == null) {
+            return;
+          }
+          if (ok) {
+            core.onRecordDurable(record, sim.now());
+          } else {
+            core.onRecordFailed(record, "simulated sync failure", sim.now());
+          }
+        });
+    scheduleSync();
+  }
+
+  private void scheduleSync() {
+    if (syncScheduled) {
+      return;
+    }
+    syncScheduled = true;
+    int forIncarnation = incarnation;
+    sim.scheduler()
+        .after(
+            1 + sim.random().nextInt(5),
+            () -> {
+              if (incarnation != forIncarnation || core == null) {
+                return;
+              }
+              syncScheduled = false;
+              boolean ok =
+                  !sim.faulty() || sim.random().nextDouble() >= sim.options().syncFailureRate();
+              List<ParticipantRecord> affected = ok ? disk.sync() : disk.failSync(sim.random());
+              for (ParticipantRecord r : affected) {
+                if (disk.synced().contains(r)) {
+                  noteDurable(r);
+                }
+              }
+              List<Consumer<Boolean>> callbacks = new ArrayList<>(awaitingSync);
+              awaitingSync.clear();
+              callbacks.forEach(c -> c.accept(ok));
+              flush();
+            });
+  }
+
+  private void noteDurable(ParticipantRecord r) {
+    if (r instanceof ParticipantRecord.PreparedRecord p) {
+      sim.checker().onParticipantVoteDurable(ref.name(), p.txId());
+    } else if (r instanceof ParticipantRecord.DecisionRecord d
+        && d.onePhase()
+        && d.decision() == Decision.COMMIT) {
+      sim.checker().onParticipantOnePhaseCommitDurable(ref.name(), d.txId());
+    }
+  }
+}

@@ -1,0 +1,305 @@
+package io.decree.core.sim;
+
+import io.decree.core.Message;
+import io.decree.core.Outcome;
+import io.decree.core.TxId;
+import io.decree.core.coordinator.ClientReply;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * A deterministic simulation of one coordinator, several participants and clients: one thread, one
+ * seed, a faulty network, a disk that loses unsynced records, crashes and restarts. The same seed
+ * replays the same run exactly.
+ */
+final class Simulation {
+  /** The outcome of one run. */
+  record Result(
+      long seed,
+      List<String> violations,
+      int transactions,
+      long definiteAnswers,
+      long unknownAnswers,
+      int crashes,
+      long messagesDropped) {
+    boolean ok() {
+      return violations.isEmpty();
+    }
+
+    String describe() {
+      return "seed "
+          + seed
+          + ": "
+          + transactions
+          + " transactions, "
+          + crashes
+          + " crashes, "
+          + messagesDropped
+          + " messages dropped, "
+          + definiteAnswers
+          + " definite / "
+          + unknownAnswers
+          + " unknown answers"
+          + (ok() ? "" : "; VIOLATIONS: " + violations);
+    }
+  }
+
+  private final long seed;
+  private final SimOptions options;
+  private final Random random;
+  private final Scheduler scheduler = new Scheduler();
+  private final SimNetwork network;
+  private final Checker checker = new Checker();
+  private final SimCoordinator coordinator;
+  private final List<SimParticipant> participants = new ArrayList<>();
+  private final Map<String, SimParticipant> byName = new HashMap<>();
+  private final Map<Long, Consumer<ClientReply>> calls = new HashMap<>();
+  private final Map<Long, String> callers = new HashMap<>();
+  private final Set<TxId> begun = new LinkedHashSet<>();
+  private long nextCallId;
+  private boolean faulty = true;
+  private int crashes;
+
+  Simulation(long seed, SimOptions options) {
+    this.seed = seed;
+    this.options = options;
+    this.random = new Random(seed);
+    this.network = new SimNetwork(scheduler, random, options);
+    this.coordinator = new SimCoordinator(this);
+    for (int i = 0; i < options.participants(); i++) {
+      SimParticipant p = new SimParticipant(this, "p" + i);
+      participants.add(p);
+      byName.put(p.ref.name(), p);
+    }
+  }
+
+  Result run() {
+    coordinator.start();
+    participants.forEach(SimParticipant::start);
+    for (int i = 0; i < options.clients(); i++) {
+      new SimClient(this, "c" + i, options.transactionsPerClient()).start();
+    }
+    scheduleFaults();
+    long faultEnd = scheduler.now() + options.faultMillis();
+    runUntil(faultEnd);
+    heal();
+    runUntil(scheduler.now() + options.quietMillis());
+    checker.checkTermination();
+    checkFinalAnswers();
+    return new Result(
+        seed,
+        List.copyOf(checker.violations()),
+        begun.size(),
+        checker.definiteAnswers,
+        checker.unknownAnswers,
+        crashes,
+        network.dropped);
+  }
+
+  private void runUntil(long untilMillis) {
+    while (checker.violations().isEmpty() && scheduler.step(untilMillis)) {
+      // Each event's checks ran inside it; stop at the first violation for a short report.
+    }
+    scheduler.advanceTo(untilMillis);
+  }
+
+  private void heal() {
+    faulty = false;
+    network.heal();
+    if (!coordinator.up()) {
+      coordinator.start();
+    }
+    for (SimParticipant p : participants) {
+      if (!p.up()) {
+        p.start();
+      }
+    }
+  }
+
+  /** Every transaction ever begun must now have a definite status that matches what was told. */
+  private void checkFinalAnswers() {
+    for (TxId tx : begun) {
+      Outcome[] result = {null};
+      for (int attempt = 0;
+          attempt < 20 && (result[0] == null || !result[0].definite());
+          attempt++) {
+        long callId = nextCallId();
+        registerCall(
+            callId,
+            "checker",
+            reply -> {
+              if (reply instanceof ClientReply.Answered a) {
+                result[0] = a.answer().outcome();
+              }
+            });
+        coordinator.core().onStatus(callId, tx, now());
+        coordinator.flush();
+        runUntil(now() + 200);
+      }
+      checker.checkFinalAnswer(tx, result[0] == null ? Outcome.UNKNOWN : result[0]);
+    }
+  }
+
+  private void scheduleFaults() {
+    scheduler.after(
+        10,
+        () -> {
+          if (!faulty) {
+            return;
+          }
+          if (random.nextDouble() < options.crashRate()) {
+            crashRandomNode();
+          }
+          if (random.nextDouble() < options.partitionRate() && participants.size() > 0) {
+            String a = SimCoordinator.NAME;
+            String b = participants.get(random.nextInt(participants.size())).ref.name();
+            network.partition(a, b);
+            scheduler.after(100 + random.nextInt(2_000), network::reconnectAll);
+          }
+          scheduleFaults();
+        });
+  }
+
+  private void crashRandomNode() {
+    int pick = random.nextInt(participants.size() + 1);
+    long downMillis = 50 + random.nextInt(1_500);
+    crashes++;
+    if (pick == participants.size()) {
+      if (coordinator.up()) {
+        coordinator.crash();
+        scheduler.after(
+            downMillis,
+            () -> {
+              if (!coordinator.up()) {
+                coordinator.start();
+              }
+            });
+      }
+    } else {
+      SimParticipant p = participants.get(pick);
+      if (p.up()) {
+        p.crash();
+        scheduler.after(
+            downMillis,
+            () -> {
+              if (!p.up()) {
+                p.start();
+              }
+            });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- plumbing for the nodes
+
+  long now() {
+    return scheduler.now();
+  }
+
+  Scheduler scheduler() {
+    return scheduler;
+  }
+
+  Random random() {
+    return random;
+  }
+
+  SimOptions options() {
+    return options;
+  }
+
+  Checker checker() {
+    return checker;
+  }
+
+  boolean faulty() {
+    return faulty;
+  }
+
+  List<SimParticipant> participants() {
+    return participants;
+  }
+
+  long nextCallId() {
+    return ++nextCallId;
+  }
+
+  void began(TxId txId) {
+    begun.add(txId);
+  }
+
+  void registerCall(long callId, String caller, Consumer<ClientReply> replyTo) {
+    calls.put(callId, replyTo);
+    callers.put(callId, caller);
+  }
+
+  /** A coordinator reply travels back over the network to whoever called. */
+  void reply(long callId, ClientReply body) {
+    Consumer<ClientReply> target = calls.remove(callId);
+    String caller = callers.remove(callId);
+    if (target == null) {
+      return;
+    }
+    trace("coordinator replies to " + caller + ": " + body);
+    if (body instanceof ClientReply.Enlisted e) {
+      checker.onEnlisted(e.txId(), caller);
+    }
+    if ("checker".equals(caller)) {
+      target.accept(body);
+      return;
+    }
+    network.send(SimCoordinator.NAME, caller, body, target);
+  }
+
+  void sendMessageToCoordinator(String from, Message message) {
+    trace(from + " -> coordinator: " + message);
+    network.send(
+        from,
+        SimCoordinator.NAME,
+        message,
+        m -> {
+          trace("coordinator <- " + from + ": " + m);
+          coordinator.onMessage(m);
+        });
+  }
+
+  void sendToCoordinator(String from, Consumer<SimCoordinator> action) {
+    network.send(from, SimCoordinator.NAME, action, a -> a.accept(coordinator));
+  }
+
+  void sendToParticipant(String from, String to, Message message) {
+    SimParticipant p = byName.get(to);
+    trace(from + " -> " + to + ": " + message);
+    network.send(
+        from,
+        to,
+        message,
+        m -> {
+          trace(to + " <- " + from + ": " + m);
+          p.onMessage(m);
+        });
+  }
+
+  /** With -Ddecree.sim.trace=true, prints every protocol event; for replaying one seed. */
+  private static final boolean TRACE = Boolean.getBoolean("decree.sim.trace");
+
+  void trace(String line) {
+    if (TRACE) {
+      System.out.println(scheduler.now() % 1_000_000 + " " + line);
+    }
+  }
+
+  void sendToParticipantCall(String from, SimParticipant to, Runnable call) {
+    network.send(from, to.ref.name(), call, Runnable::run);
+  }
+
+  void sendToClient(String from, String client, Runnable deliver) {
+    network.send(from, client, deliver, Runnable::run);
+  }
+}
