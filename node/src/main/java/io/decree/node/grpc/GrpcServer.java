@@ -1,0 +1,71 @@
+package io.decree.node.grpc;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A gRPC server with health checking and reflection, bound to one host and port. Requests larger
+ * than {@link Channels#MAX_MESSAGE_BYTES} are refused by gRPC with RESOURCE_EXHAUSTED.
+ */
+public final class GrpcServer implements AutoCloseable {
+  private final Server server;
+  private final HealthStatusManager health;
+
+  private GrpcServer(Server server, HealthStatusManager health) {
+    this.server = server;
+    this.health = health;
+  }
+
+  /**
+   * Starts serving.
+   *
+   * @param port 0 picks a free port; {@link #port()} tells which
+   */
+  public static GrpcServer start(
+      String host, int port, List<BindableService> services, List<ServerInterceptor> interceptors) {
+    HealthStatusManager health = new HealthStatusManager();
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+            .maxInboundMessageSize(Channels.MAX_MESSAGE_BYTES)
+            .addService(health.getHealthService())
+            .addService(ProtoReflectionServiceV1.newInstance());
+    for (BindableService service : services) {
+      builder.addService(ServerInterceptors.intercept(service.bindService(), interceptors));
+    }
+    try {
+      return new GrpcServer(builder.build().start(), health);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")", e);
+    }
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  /** Health checks fail first, then the port closes. */
+  @Override
+  public void close() {
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(3, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+  }
+}
