@@ -4,6 +4,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -74,6 +75,9 @@ public final class ChronicleWal implements WriteAheadLog {
   private ExcerptAppender appender;
   private final Map<Integer, FileChannel> cycleChannels = new ConcurrentSkipListMap<>();
 
+  /** Asked before every batch; the default probe with its file store resolved once. */
+  private final WalConfig.UsableSpaceProbe usableSpace;
+
   private record Pending(int type, byte[] payload, CompletableFuture<Long> future) {}
 
   private ChronicleWal(WalConfig config, DirectoryLock directoryLock, SingleChronicleQueue queue) {
@@ -84,6 +88,19 @@ public final class ChronicleWal implements WriteAheadLog {
     this.pending = new ArrayBlockingQueue<>(config.queueCapacity());
     this.writer = new Thread(this::runWriter, "decree-wal-writer-" + directory.getFileName());
     this.writer.setDaemon(true);
+    this.usableSpace = resolveProbe(config);
+  }
+
+  private static WalConfig.UsableSpaceProbe resolveProbe(WalConfig config) {
+    if (config.usableSpaceProbe() != WalConfig.UsableSpaceProbe.FILE_STORE) {
+      return config.usableSpaceProbe();
+    }
+    try {
+      FileStore store = Files.getFileStore(config.directory());
+      return dir -> store.getUsableSpace();
+    } catch (IOException e) {
+      throw new WalException("cannot find the file store of " + config.directory() + ": " + e, e);
+    }
   }
 
   /**
@@ -404,7 +421,7 @@ public final class ChronicleWal implements WriteAheadLog {
   private WalDiskFullException checkDiskReserve(long batchBytes) {
     long usable;
     try {
-      usable = config.usableSpaceProbe().usableBytes(directory);
+      usable = usableSpace.usableBytes(directory);
     } catch (IOException e) {
       return new WalDiskFullException("cannot read usable space of " + directory + ": " + e, e);
     }

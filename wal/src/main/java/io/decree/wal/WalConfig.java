@@ -23,6 +23,10 @@ public final class WalConfig {
   public interface UsableSpaceProbe {
     long usableBytes(Path directory) throws IOException;
 
+    /**
+     * The default: the directory's file store. {@code Files.getFileStore} parses the mount table,
+     * so {@link ChronicleWal} resolves the store once at open and only asks it for space per batch.
+     */
     UsableSpaceProbe FILE_STORE = dir -> Files.getFileStore(dir).getUsableSpace();
   }
 
