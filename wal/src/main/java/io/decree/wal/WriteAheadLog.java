@@ -34,7 +34,10 @@ public interface WriteAheadLog extends AutoCloseable {
   /** Declares the oldest position still needed; whole files entirely below it may be deleted. */
   void retainFrom(long position);
 
-  /** Fails every record not yet synced with {@link WalClosedException} and releases the log. */
+  /**
+   * Syncs what is already queued (completing those futures), then releases the log; later appends
+   * fail with {@link WalClosedException}. Idempotent.
+   */
   @Override
   void close();
 }
