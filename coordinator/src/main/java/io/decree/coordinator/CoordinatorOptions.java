@@ -1,0 +1,65 @@
+package io.decree.coordinator;
+
+import io.decree.core.coordinator.CoordinatorConfig;
+import java.nio.file.Path;
+
+/**
+ * Everything a coordinator node needs to start, validated at construction.
+ *
+ * @param dataDir where the decision log and the incarnation counter live
+ * @param bindHost interface to listen on (127.0.0.1 unless it must be reachable from elsewhere)
+ * @param port 0 picks a free port
+ * @param advertisedAddress host:port participants use to reach this node; empty: bindHost:port
+ * @param rpcDeadlineMillis deadline of each call to a participant
+ * @param decisionTimeoutMillis how long a decision may take to become durable before the waiting
+ *     client hears UNKNOWN (the append is retried)
+ * @param tickMillis how often timeouts and retries are checked
+ * @param queueCapacity work waiting for the core thread at most
+ */
+public record CoordinatorOptions(
+    Path dataDir,
+    String bindHost,
+    int port,
+    String advertisedAddress,
+    CoordinatorConfig protocol,
+    long rpcDeadlineMillis,
+    long decisionTimeoutMillis,
+    long tickMillis,
+    int queueCapacity) {
+
+  public CoordinatorOptions {
+    if (dataDir == null) {
+      throw new IllegalArgumentException("coordinator: --data-dir is required");
+    }
+    if (port < 0 || port > 65_535) {
+      throw new IllegalArgumentException("coordinator: port must be 0..65535, got " + port);
+    }
+    if (rpcDeadlineMillis <= 0 || decisionTimeoutMillis <= 0 || tickMillis <= 0) {
+      throw new IllegalArgumentException("coordinator: deadlines and tick must be > 0 ms");
+    }
+    if (queueCapacity <= 0) {
+      throw new IllegalArgumentException("coordinator: queueCapacity must be > 0");
+    }
+    bindHost = bindHost == null || bindHost.isBlank() ? "127.0.0.1" : bindHost;
+    advertisedAddress = advertisedAddress == null ? "" : advertisedAddress;
+    protocol = protocol == null ? CoordinatorConfig.defaults() : protocol;
+  }
+
+  public static CoordinatorOptions defaults(Path dataDir, int port) {
+    return new CoordinatorOptions(
+        dataDir, "127.0.0.1", port, "", CoordinatorConfig.defaults(), 2_000, 5_000, 10, 65_536);
+  }
+
+  public CoordinatorOptions withProtocol(CoordinatorConfig protocol) {
+    return new CoordinatorOptions(
+        dataDir,
+        bindHost,
+        port,
+        advertisedAddress,
+        protocol,
+        rpcDeadlineMillis,
+        decisionTimeoutMillis,
+        tickMillis,
+        queueCapacity);
+  }
+}

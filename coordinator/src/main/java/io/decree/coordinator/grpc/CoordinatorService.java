@@ -1,0 +1,145 @@
+package io.decree.coordinator.grpc;
+
+import io.decree.coordinator.CoordinatorNode;
+import io.decree.core.ParticipantRef;
+import io.decree.core.TxId;
+import io.decree.core.coordinator.ClientReply;
+import io.decree.node.grpc.ProtoMapping;
+import io.decree.proto.v1.BeginRequest;
+import io.decree.proto.v1.BeginResponse;
+import io.decree.proto.v1.CommitRequest;
+import io.decree.proto.v1.CoordinatorGrpc;
+import io.decree.proto.v1.EnlistRequest;
+import io.decree.proto.v1.EnlistResponse;
+import io.decree.proto.v1.InquiryRequest;
+import io.decree.proto.v1.RollbackRequest;
+import io.decree.proto.v1.StatusRequest;
+import io.decree.proto.v1.TxOutcome;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * Inbound adapter for the Coordinator service: validates and decodes each request, hands it to the
+ * node's core, and encodes the core's reply. Every call is idempotent by id.
+ */
+public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
+  /** Used when a client asks for no particular timeout. */
+  static final long DEFAULT_TIMEOUT_MILLIS = 60_000;
+
+  static final int KEY_LENGTH_MAX = 256;
+
+  private final CoordinatorNode node;
+
+  public CoordinatorService(CoordinatorNode node) {
+    this.node = node;
+  }
+
+  @Override
+  public void begin(BeginRequest request, StreamObserver<BeginResponse> observer) {
+    Replies.guarded(
+        observer,
+        () -> {
+          if (request.getIdempotencyKey().length() > KEY_LENGTH_MAX) {
+            throw ProtoMapping.invalid(
+                "idempotency_key longer than " + KEY_LENGTH_MAX + " characters");
+          }
+          if (request.getTimeoutMillis() < 0) {
+            throw ProtoMapping.invalid("timeout_millis must be >= 0 (0: default)");
+          }
+          long timeout =
+              request.getTimeoutMillis() == 0 ? DEFAULT_TIMEOUT_MILLIS : request.getTimeoutMillis();
+          node.call(
+              (core, callId, now) ->
+                  core.onBegin(callId, request.getIdempotencyKey(), timeout, now),
+              Replies.to(
+                  observer,
+                  ClientReply.Began.class,
+                  b ->
+                      BeginResponse.newBuilder()
+                          .setTxId(b.txId().toString())
+                          .setDeadlineUnixMillis(b.deadlineMillis())
+                          .build()));
+        });
+  }
+
+  @Override
+  public void enlist(EnlistRequest request, StreamObserver<EnlistResponse> observer) {
+    Replies.guarded(
+        observer,
+        () -> {
+          TxId txId = ProtoMapping.txId(request.getTxId());
+          if (!request.hasParticipant() || request.getParticipant().getAddress().isBlank()) {
+            throw ProtoMapping.invalid("participant with a name and an address is required");
+          }
+          ParticipantRef participant = ProtoMapping.participant(request.getParticipant());
+          node.call(
+              (core, callId, now) -> core.onEnlist(callId, txId, participant, now),
+              Replies.to(
+                  observer, ClientReply.Enlisted.class, e -> EnlistResponse.getDefaultInstance()));
+        });
+  }
+
+  @Override
+  public void commit(CommitRequest request, StreamObserver<TxOutcome> observer) {
+    Replies.guarded(
+        observer,
+        () -> {
+          TxId txId = ProtoMapping.txId(request.getTxId());
+          node.call(
+              (core, callId, now) -> core.onCommit(callId, txId, request.getWaitForPhaseTwo(), now),
+              outcome(observer));
+        });
+  }
+
+  @Override
+  public void rollback(RollbackRequest request, StreamObserver<TxOutcome> observer) {
+    Replies.guarded(
+        observer,
+        () -> {
+          TxId txId = ProtoMapping.txId(request.getTxId());
+          node.call((core, callId, now) -> core.onRollback(callId, txId, now), outcome(observer));
+        });
+  }
+
+  @Override
+  public void getStatus(StatusRequest request, StreamObserver<TxOutcome> observer) {
+    Replies.guarded(
+        observer,
+        () -> {
+          TxId txId = ProtoMapping.txId(request.getTxId());
+          node.call((core, callId, now) -> core.onStatus(callId, txId, now), outcome(observer));
+        });
+  }
+
+  @Override
+  public void inquire(InquiryRequest request, StreamObserver<TxOutcome> observer) {
+    Replies.guarded(
+        observer,
+        () -> {
+          TxId txId = ProtoMapping.txId(request.getTxId());
+          if (!request.hasParticipant()) {
+            throw ProtoMapping.invalid("participant is required");
+          }
+          ParticipantRef from = ProtoMapping.participant(request.getParticipant());
+          node.inquire(
+              txId,
+              from,
+              reply -> {
+                observer.onNext(
+                    TxOutcome.newBuilder()
+                        .setTxId(reply.txId().toString())
+                        .setOutcome(ProtoMapping.toProto(reply.outcome()))
+                        .setReason(reply.reason())
+                        .build());
+                observer.onCompleted();
+              });
+        });
+  }
+
+  private static java.util.function.Consumer<ClientReply> outcome(
+      StreamObserver<TxOutcome> observer) {
+    return Replies.to(
+        observer,
+        ClientReply.Answered.class,
+        a -> ProtoMapping.toProto(a.answer(), ProtoMapping.toProto(a.phase())));
+  }
+}
