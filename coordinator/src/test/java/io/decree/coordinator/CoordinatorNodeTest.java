@@ -1,0 +1,305 @@
+package io.decree.coordinator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.decree.coordinator.log.DecisionLog;
+import io.decree.core.coordinator.CoordinatorConfig;
+import io.decree.core.coordinator.CoordinatorRecord;
+import io.decree.node.grpc.Channels;
+import io.decree.proto.v1.BeginRequest;
+import io.decree.proto.v1.CommitRequest;
+import io.decree.proto.v1.CoordinatorGrpc;
+import io.decree.proto.v1.EnlistRequest;
+import io.decree.proto.v1.InquiryRequest;
+import io.decree.proto.v1.Outcome;
+import io.decree.proto.v1.RollbackRequest;
+import io.decree.proto.v1.StatusRequest;
+import io.decree.proto.v1.TxOutcome;
+import io.decree.proto.v1.Vote;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The single-node coordinator over real gRPC on 127.0.0.1, with fake participants. */
+class CoordinatorNodeTest {
+  @TempDir Path dataDir;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final Channels channels = new Channels();
+  private CoordinatorNode node;
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    if (node != null) {
+      node.close();
+    }
+    for (AutoCloseable c : closeables) {
+      c.close();
+    }
+    channels.close();
+  }
+
+  private CoordinatorGrpc.CoordinatorBlockingStub start(CoordinatorOptions options) {
+    node = CoordinatorNode.start(options);
+    return client();
+  }
+
+  private CoordinatorGrpc.CoordinatorBlockingStub start() {
+    return start(fastOptions());
+  }
+
+  private CoordinatorOptions fastOptions() {
+    CoordinatorConfig protocol =
+        CoordinatorConfig.defaults()
+            .withTimings(2_000, new io.decree.core.Backoff(20, 200), 600_000)
+            .withLimits(100, 3);
+    return CoordinatorOptions.defaults(dataDir, 0).withProtocol(protocol);
+  }
+
+  private CoordinatorGrpc.CoordinatorBlockingStub client() {
+    return CoordinatorGrpc.newBlockingStub(channels.get("127.0.0.1:" + node.port()))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  private FakeParticipant participant(String name) {
+    FakeParticipant p = new FakeParticipant(name);
+    closeables.add(p);
+    return p;
+  }
+
+  private String begin(CoordinatorGrpc.CoordinatorBlockingStub coordinator, FakeParticipant... ps) {
+    String tx =
+        coordinator.begin(BeginRequest.newBuilder().setTimeoutMillis(30_000).build()).getTxId();
+    for (FakeParticipant p : ps) {
+      coordinator.enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant(p.ref()).build());
+    }
+    return tx;
+  }
+
+  private static TxOutcome commit(CoordinatorGrpc.CoordinatorBlockingStub c, String tx) {
+    return c.commit(CommitRequest.newBuilder().setTxId(tx).build());
+  }
+
+  /** Polls a condition of a real server's side effects; bounded. */
+  private static void eventually(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("condition not met within 10 s").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void commitsATwoParticipantTransactionAndDrivesPhaseTwo() throws Exception {
+    var coordinator = start();
+    FakeParticipant a = participant("a");
+    FakeParticipant b = participant("b");
+    String tx = begin(coordinator, a, b);
+
+    TxOutcome outcome = commit(coordinator, tx);
+
+    assertThat(outcome.getOutcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(a.received("prepare " + tx)).isTrue();
+    assertThat(b.received("prepare " + tx)).isTrue();
+    eventually(() -> a.received("commit " + tx) && b.received("commit " + tx));
+    assertThat(coordinator.getStatus(StatusRequest.newBuilder().setTxId(tx).build()).getOutcome())
+        .isEqualTo(Outcome.COMMITTED);
+  }
+
+  @Test
+  void aNoVoteAbortsAndTheOthersHearAbort() throws Exception {
+    var coordinator = start();
+    FakeParticipant a = participant("a");
+    FakeParticipant b = participant("b");
+    b.vote = Vote.NO;
+    String tx = begin(coordinator, a, b);
+
+    assertThat(commit(coordinator, tx).getOutcome()).isEqualTo(Outcome.ABORTED);
+    eventually(() -> a.received("abort " + tx));
+    assertThat(b.received("abort " + tx)).as("a NO voter is out of phase 2").isFalse();
+  }
+
+  @Test
+  void aSingleParticipantGetsOnePhaseCommit() {
+    var coordinator = start();
+    FakeParticipant a = participant("a");
+    String tx = begin(coordinator, a);
+
+    assertThat(commit(coordinator, tx).getOutcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(a.calls).containsExactly("one-phase " + tx);
+  }
+
+  @Test
+  void rollbackBeforeCommitAbortsWithoutPrepare() throws Exception {
+    var coordinator = start();
+    FakeParticipant a = participant("a");
+    FakeParticipant b = participant("b");
+    String tx = begin(coordinator, a, b);
+
+    TxOutcome outcome = coordinator.rollback(RollbackRequest.newBuilder().setTxId(tx).build());
+
+    assertThat(outcome.getOutcome()).isEqualTo(Outcome.ABORTED);
+    eventually(() -> a.received("abort " + tx) && b.received("abort " + tx));
+    assertThat(a.calls).noneMatch(c -> c.startsWith("prepare"));
+  }
+
+  @Test
+  void restartRedrivesPhaseTwoForDecidedTransactions() throws Exception {
+    var coordinator = start();
+    FakeParticipant a = participant("a");
+    FakeParticipant b = participant("b");
+    String tx = begin(coordinator, a, b);
+    // b answers prepare, then becomes unreachable for phase 2.
+    b.vote = Vote.YES;
+    CompletableFuture<TxOutcome> committing =
+        CompletableFuture.supplyAsync(() -> commit(client(), tx));
+    eventually(() -> b.received("prepare " + tx));
+    b.unavailable = true;
+    assertThat(committing.get(10, TimeUnit.SECONDS).getOutcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(b.received("commit " + tx)).isFalse();
+
+    node.close();
+    node = null;
+    b.unavailable = false;
+    coordinator = start();
+
+    eventually(() -> b.received("commit " + tx));
+    assertThat(coordinator.getStatus(StatusRequest.newBuilder().setTxId(tx).build()).getOutcome())
+        .isEqualTo(Outcome.COMMITTED);
+  }
+
+  @Test
+  void anInquiryAboutAnUnknownTransactionMakesAbortDurableFirst() {
+    var coordinator = start();
+    FakeParticipant a = participant("a");
+    String tx = begin(coordinator, a, participant("b"));
+    node.close();
+    node = null;
+    coordinator = start(); // the active transaction was lost with the old process
+
+    TxOutcome answer =
+        coordinator.inquire(
+            InquiryRequest.newBuilder().setTxId(tx).setParticipant(a.ref()).build());
+
+    assertThat(answer.getOutcome()).isEqualTo(Outcome.ABORTED);
+    // A commit retried now must not win: the durable ABORT stands.
+    assertThat(commit(coordinator, tx).getOutcome()).isEqualTo(Outcome.ABORTED);
+    node.close();
+    node = null;
+    coordinator = start();
+    assertThat(coordinator.getStatus(StatusRequest.newBuilder().setTxId(tx).build()).getOutcome())
+        .as("the ABORT survived a restart")
+        .isEqualTo(Outcome.ABORTED);
+  }
+
+  @Test
+  void aDecisionLogThatCannotSyncAnswersUnknownNeverAGuess() {
+    node =
+        CoordinatorNode.start(
+            fastOptions(),
+            new DecisionLog() {
+              @Override
+              public List<CoordinatorRecord> recover() {
+                return List.of();
+              }
+
+              @Override
+              public CompletableFuture<CoordinatorRecord.DecisionRecord> appendDecision(
+                  CoordinatorRecord.DecisionRecord decision) {
+                return CompletableFuture.failedFuture(new java.io.IOException("disk on fire"));
+              }
+
+              @Override
+              public CompletableFuture<Void> append(CoordinatorRecord record) {
+                return CompletableFuture.failedFuture(new java.io.IOException("disk on fire"));
+              }
+
+              @Override
+              public void close() {}
+            });
+    var coordinator = client();
+    String tx = begin(coordinator, participant("a"), participant("b"));
+
+    TxOutcome outcome = commit(coordinator, tx);
+
+    assertThat(outcome.getOutcome()).isEqualTo(Outcome.UNKNOWN);
+    assertThat(outcome.getReason()).contains("disk on fire");
+    assertThat(coordinator.getStatus(StatusRequest.newBuilder().setTxId(tx).build()).getOutcome())
+        .isEqualTo(Outcome.UNKNOWN);
+  }
+
+  @Test
+  void badInputGetsClearErrorsAndChangesNothing() {
+    var coordinator = start();
+    FakeParticipant a = participant("a");
+
+    assertStatus(
+        () -> coordinator.getStatus(StatusRequest.newBuilder().setTxId("not-an-id").build()),
+        Status.Code.INVALID_ARGUMENT,
+        "malformed transaction id");
+    assertStatus(
+        () -> coordinator.getStatus(StatusRequest.newBuilder().setTxId("").build()),
+        Status.Code.INVALID_ARGUMENT,
+        "missing");
+    assertStatus(
+        () ->
+            coordinator.getStatus(
+                StatusRequest.newBuilder().setTxId("ffffffffffff-00000001-00000001").build()),
+        Status.Code.NOT_FOUND,
+        "unknown transaction");
+
+    String tx = begin(coordinator, a, participant("b"), participant("c"));
+    assertStatus(
+        () ->
+            coordinator.enlist(
+                EnlistRequest.newBuilder()
+                    .setTxId(tx)
+                    .setParticipant(participant("d").ref())
+                    .build()),
+        Status.Code.RESOURCE_EXHAUSTED,
+        "limit");
+    assertThat(commit(coordinator, tx).getOutcome()).isEqualTo(Outcome.COMMITTED);
+    assertStatus(
+        () ->
+            coordinator.enlist(
+                EnlistRequest.newBuilder()
+                    .setTxId(tx)
+                    .setParticipant(participant("e").ref())
+                    .build()),
+        Status.Code.FAILED_PRECONDITION,
+        "already");
+    assertStatus(
+        () -> coordinator.begin(BeginRequest.newBuilder().setTimeoutMillis(-5).build()),
+        Status.Code.INVALID_ARGUMENT,
+        "timeout_millis");
+    assertThat(coordinator.getStatus(StatusRequest.newBuilder().setTxId(tx).build()).getOutcome())
+        .isEqualTo(Outcome.COMMITTED);
+  }
+
+  @Test
+  void beginWithTheSameIdempotencyKeyReturnsTheSameTransaction() {
+    var coordinator = start();
+    BeginRequest request =
+        BeginRequest.newBuilder().setTimeoutMillis(30_000).setIdempotencyKey("order-42").build();
+    assertThat(coordinator.begin(request).getTxId())
+        .isEqualTo(coordinator.begin(request).getTxId());
+  }
+
+  private static void assertStatus(Runnable call, Status.Code code, String messagePart) {
+    assertThatThrownBy(call::run)
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(code);
+              assertThat(e.getStatus().getDescription()).containsIgnoringCase(messagePart);
+            });
+  }
+}
