@@ -1,0 +1,212 @@
+package io.decree.participant;
+
+import io.decree.core.Outcome;
+import io.decree.node.grpc.Channels;
+import io.decree.node.grpc.ProtoMapping;
+import io.decree.proto.v1.BeginRequest;
+import io.decree.proto.v1.BeginResponse;
+import io.decree.proto.v1.CommitRequest;
+import io.decree.proto.v1.CoordinatorGrpc;
+import io.decree.proto.v1.RollbackRequest;
+import io.decree.proto.v1.StatusRequest;
+import io.decree.proto.v1.TxOutcome;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * For services that start global transactions: {@code begin}, do work in participant services under
+ * the id ({@link #inTransaction}, with {@link DecreeContext#clientInterceptor()} on their stubs),
+ * then {@code commit} or {@code rollback}.
+ *
+ * <pre>{@code
+ * DecreeClient decree = DecreeClient.create(List.of("coord-1:7400", "coord-2:7400"));
+ * DecreeClient.Transaction tx = decree.begin(Duration.ofSeconds(30));
+ * decree.inTransaction(tx.txId(), () -> accounts.withdraw(...));  // stub with clientInterceptor()
+ * DecreeClient.Result result = decree.commit(tx.txId());
+ * }</pre>
+ *
+ * <p>Answers are definite ({@code COMMITTED}, {@code ABORTED}) only when the coordinator said so. A
+ * lost connection or a deadline during commit or rollback gives {@code UNKNOWN} with the reason:
+ * the decision may or may not have been made. Ask again with {@link #status}; every call is safe to
+ * repeat by id. Addresses are tried in order; an UNAVAILABLE answer (down, not the leader) moves on
+ * to the next one.
+ */
+public final class DecreeClient implements AutoCloseable {
+  /** A begun transaction. */
+  public record Transaction(String txId, long deadlineUnixMillis) {}
+
+  /**
+   * What the coordinator said about a transaction.
+   *
+   * @param reason why the outcome is UNKNOWN (or detail for a definite one); empty otherwise
+   */
+  public record Result(String txId, Outcome outcome, String reason) {}
+
+  private final List<String> addresses;
+  private final Function<String, Channel> dialer;
+  private final Channels channels;
+  private final long deadlineMillis;
+  private final String clientName;
+  private final AtomicInteger current = new AtomicInteger();
+
+  private DecreeClient(
+      List<String> addresses,
+      Function<String, Channel> dialer,
+      Channels channels,
+      Duration deadline,
+      String clientName) {
+    if (addresses.isEmpty()) {
+      throw new IllegalArgumentException("DecreeClient needs at least one coordinator address");
+    }
+    if (deadline.isNegative() || deadline.isZero()) {
+      throw new IllegalArgumentException("DecreeClient deadline must be > 0, was " + deadline);
+    }
+    this.addresses = List.copyOf(addresses);
+    this.dialer = dialer;
+    this.channels = channels;
+    this.deadlineMillis = deadline.toMillis();
+    this.clientName = Objects.requireNonNull(clientName, "clientName");
+  }
+
+  /** A client with a 10 s deadline per call. */
+  public static DecreeClient create(List<String> coordinatorAddresses) {
+    return create(coordinatorAddresses, Duration.ofSeconds(10), "");
+  }
+
+  /**
+   * @param deadline of each call to a coordinator; a commit that outlives it answers UNKNOWN
+   * @param clientName shown to operators as who began the transactions
+   */
+  public static DecreeClient create(
+      List<String> coordinatorAddresses, Duration deadline, String clientName) {
+    Channels channels = new Channels();
+    return new DecreeClient(coordinatorAddresses, channels::get, channels, deadline, clientName);
+  }
+
+  /** Tests: reach the coordinators through {@code dialer} (e.g. in-process channels). */
+  static DecreeClient withDialer(
+      List<String> coordinatorAddresses, Function<String, Channel> dialer, Duration deadline) {
+    return new DecreeClient(coordinatorAddresses, dialer, null, deadline, "");
+  }
+
+  /**
+   * Begins a transaction the coordinator aborts if it is not decided within {@code timeout}.
+   *
+   * @throws DecreeException when no coordinator accepted it
+   */
+  public Transaction begin(Duration timeout) {
+    return begin(timeout, "");
+  }
+
+  /**
+   * Like {@link #begin(Duration)}; the same {@code idempotencyKey} returns the same transaction, so
+   * a begin whose answer was lost can be repeated safely.
+   */
+  public Transaction begin(Duration timeout, String idempotencyKey) {
+    BeginRequest request =
+        BeginRequest.newBuilder()
+            .setTimeoutMillis(timeout.toMillis())
+            .setIdempotencyKey(idempotencyKey)
+            .setClientName(clientName)
+            .build();
+    try {
+      BeginResponse response = call(stub -> stub.begin(request));
+      return new Transaction(response.getTxId(), response.getDeadlineUnixMillis());
+    } catch (StatusRuntimeException e) {
+      throw new DecreeException(
+          e.getStatus().getCode(), "begin failed: " + describe(e.getStatus()), e);
+    }
+  }
+
+  /** Commits and returns once the decision is durable (phase 2 may still be under way). */
+  public Result commit(String txId) {
+    return commit(txId, false);
+  }
+
+  /**
+   * @param waitForPhaseTwo also wait until every participant acknowledged the decision
+   */
+  public Result commit(String txId, boolean waitForPhaseTwo) {
+    CommitRequest request =
+        CommitRequest.newBuilder().setTxId(txId).setWaitForPhaseTwo(waitForPhaseTwo).build();
+    return outcome(txId, "commit", stub -> stub.commit(request));
+  }
+
+  public Result rollback(String txId) {
+    RollbackRequest request = RollbackRequest.newBuilder().setTxId(txId).build();
+    return outcome(txId, "rollback", stub -> stub.rollback(request));
+  }
+
+  public Result status(String txId) {
+    StatusRequest request = StatusRequest.newBuilder().setTxId(txId).build();
+    return outcome(txId, "status", stub -> stub.getStatus(request));
+  }
+
+  /** Runs {@code work} with {@code txId} current: calls made by stubs with the interceptor join. */
+  public void inTransaction(String txId, Runnable work) {
+    DecreeContext.run(txId, work);
+  }
+
+  /** The interceptor to put on participant service stubs; see {@link DecreeContext}. */
+  public io.grpc.ClientInterceptor interceptor() {
+    return DecreeContext.clientInterceptor();
+  }
+
+  private Result outcome(
+      String txId, String what, Function<CoordinatorGrpc.CoordinatorBlockingStub, TxOutcome> rpc) {
+    try {
+      TxOutcome o = call(rpc);
+      return new Result(txId, ProtoMapping.outcome(o.getOutcome()), o.getReason());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
+        throw new DecreeException(
+            Status.Code.INVALID_ARGUMENT, what + " refused: " + describe(e.getStatus()), e);
+      }
+      // Never turn a failed call into a definite outcome: the decision may have been made.
+      return new Result(
+          txId, Outcome.UNKNOWN, what + " did not get an answer: " + describe(e.getStatus()));
+    }
+  }
+
+  /**
+   * One attempt per address, starting at the last one that answered, while they are UNAVAILABLE.
+   */
+  private <T> T call(Function<CoordinatorGrpc.CoordinatorBlockingStub, T> rpc) {
+    StatusRuntimeException last = null;
+    for (int attempt = 0; attempt < addresses.size(); attempt++) {
+      int index = current.get();
+      String address = addresses.get(Math.floorMod(index, addresses.size()));
+      try {
+        return rpc.apply(
+            CoordinatorGrpc.newBlockingStub(dialer.apply(address))
+                .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS));
+      } catch (StatusRuntimeException e) {
+        last = e;
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+          throw e;
+        }
+        current.compareAndSet(index, index + 1);
+      }
+    }
+    throw last;
+  }
+
+  private static String describe(Status status) {
+    return status.getCode()
+        + (status.getDescription() == null ? "" : ": " + status.getDescription());
+  }
+
+  @Override
+  public void close() {
+    if (channels != null) {
+      channels.close();
+    }
+  }
+}
