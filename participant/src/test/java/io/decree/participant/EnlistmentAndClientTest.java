@@ -1,0 +1,247 @@
+package io.decree.participant;
+
+import static io.decree.participant.Fixtures.await;
+import static io.decree.participant.Fixtures.newTxId;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.decree.core.Outcome;
+import io.decree.core.participant.BranchState;
+import io.decree.core.participant.BranchView;
+import io.decree.node.grpc.TxIdHeader;
+import io.decree.participant.Fixtures.BusinessService;
+import io.decree.participant.Fixtures.FakeCoordinator;
+import io.decree.participant.Fixtures.Network;
+import io.decree.participant.Fixtures.TestResource;
+import io.decree.participant.kv.KvConfig;
+import io.decree.participant.kv.KvResourceManager;
+import io.decree.participant.kv.KvStore;
+import io.decree.proto.v1.ParticipantGrpc;
+import io.decree.proto.v1.ParticipantRef;
+import io.decree.proto.v1.PhaseTwoRequest;
+import io.decree.proto.v1.PrepareRequest;
+import io.decree.proto.v1.Vote;
+import io.decree.wal.InMemoryWal;
+import io.grpc.BindableService;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Business calls under a transaction, the client library, and the KV store behind the runtime. */
+class EnlistmentAndClientTest {
+  private static final String COORDINATOR = "fake-coordinator:1";
+  private static final String COORDINATOR_DOWN = "fake-coordinator-down:1";
+
+  private Network network;
+  private FakeCoordinator coordinator;
+  private FakeCoordinator downCoordinator;
+  private TestResource resource;
+  private BusinessService business;
+  private InMemoryWal wal;
+  private ParticipantRuntime runtime;
+  private ManagedChannel channel;
+  private DecreeClient client;
+
+  @BeforeEach
+  void setUp() {
+    network = new Network();
+    coordinator = new FakeCoordinator();
+    downCoordinator = new FakeCoordinator();
+    downCoordinator.unreachable = true;
+    network.serve(COORDINATOR, coordinator);
+    network.serve(COORDINATOR_DOWN, downCoordinator);
+    resource = new TestResource();
+    business = new BusinessService(resource, coordinator);
+    wal = new InMemoryWal();
+  }
+
+  private void start(io.decree.participant.spi.ResourceManager rm, BindableService service) {
+    runtime =
+        new ParticipantRuntime(
+                ParticipantOptions.builder()
+                    .name("accounts-a")
+                    .wal(wal)
+                    .coordinatorAddresses(List.of(COORDINATOR))
+                    .resourceManager(rm)
+                    .participantConfig(Fixtures.fastConfig())
+                    .tickPeriodMillis(10)
+                    .rpcDeadlineMillis(2_000)
+                    .addBusinessService(service)
+                    .dialer(network::dial)
+                    .build())
+            .start();
+    channel = NettyChannelBuilder.forTarget(runtime.address()).usePlaintext().build();
+  }
+
+  @AfterEach
+  void tearDown() throws InterruptedException {
+    if (client != null) {
+      client.close();
+    }
+    if (channel != null) {
+      channel.shutdownNow();
+      channel.awaitTermination(2, TimeUnit.SECONDS);
+    }
+    if (runtime != null) {
+      runtime.close();
+    }
+    wal.close();
+    network.close();
+  }
+
+  private String call(Channel on, String request) {
+    return ClientCalls.blockingUnaryCall(
+        on, Fixtures.WORK, CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), request);
+  }
+
+  private Channel withHeader(String txId) {
+    Metadata headers = new Metadata();
+    headers.put(TxIdHeader.KEY, txId);
+    return ClientInterceptors.intercept(
+        channel, MetadataUtils.newAttachHeadersInterceptor(headers));
+  }
+
+  @Test
+  void businessCallUnderATransactionEnlistsOnceBeforeTheHandlerRuns() {
+    start(resource, business);
+    String tx = newTxId();
+    Channel joined = ClientInterceptors.intercept(channel, DecreeContext.clientInterceptor());
+
+    DecreeContext.run(tx, () -> call(joined, "first"));
+    DecreeContext.run(tx, () -> call(joined, "second"));
+
+    assertThat(coordinator.enlisted).containsExactly(tx + "/accounts-a");
+    // The handler saw the id, and the enlistment had already happened when it ran.
+    assertThat(business.seen).containsExactly(tx + " enlisted=1", tx + " enlisted=1");
+    assertThat(runtime.branches())
+        .extracting(BranchView::state)
+        .containsExactly(BranchState.ACTIVE);
+  }
+
+  @Test
+  void businessCallWithoutTransactionRunsUntransactionally() {
+    start(resource, business);
+    assertThat(call(ClientInterceptors.intercept(channel, DecreeContext.clientInterceptor()), "x"))
+        .isEqualTo("done x");
+    assertThat(coordinator.enlisted).isEmpty();
+    assertThat(business.seen).containsExactly("none enlisted=0");
+    assertThat(runtime.branches()).isEmpty();
+  }
+
+  @Test
+  void malformedHeaderIsInvalidArgumentAndTheHandlerDoesNotRun() {
+    start(resource, business);
+    assertThatThrownBy(() -> call(withHeader("bogus"), "x"))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+              assertThat(e.getStatus().getDescription()).contains("decree-tx-id");
+            });
+    assertThat(business.seen).isEmpty();
+  }
+
+  @Test
+  void refusedEnlistmentFailsTheCallAndAbortsTheBranch() {
+    start(resource, business);
+    coordinator.enlistFailure.set(
+        Status.FAILED_PRECONDITION.withDescription("transaction is already committing"));
+    String tx = newTxId();
+    assertThatThrownBy(() -> call(withHeader(tx), "x"))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+              assertThat(e.getStatus().getDescription()).contains("already committing");
+            });
+    assertThat(business.seen).isEmpty();
+    await(
+        "the branch is aborted",
+        () ->
+            runtime.branches().stream()
+                .anyMatch(b -> b.txId().toString().equals(tx) && b.state() == BranchState.ABORTED));
+  }
+
+  @Test
+  void clientBeginsAndCommitsAndMovesPastAnUnavailableCoordinator() {
+    client =
+        DecreeClient.withDialer(
+            List.of(COORDINATOR_DOWN, COORDINATOR), network::dial, Duration.ofSeconds(2));
+    DecreeClient.Transaction tx = client.begin(Duration.ofSeconds(30), "key-1");
+    assertThat(downCoordinator.begins.get()).isEqualTo(1);
+    assertThat(coordinator.begins.get()).isEqualTo(1);
+    assertThat(client.commit(tx.txId()).outcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(client.rollback(tx.txId()).outcome()).isEqualTo(Outcome.ABORTED);
+    assertThat(client.status(tx.txId()).outcome()).isEqualTo(Outcome.UNKNOWN);
+  }
+
+  @Test
+  void commitWithoutAnswerIsUnknownNeverAGuess() {
+    coordinator.commitHangs = true;
+    client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofMillis(200));
+    DecreeClient.Result result = client.commit(newTxId());
+    assertThat(result.outcome()).isEqualTo(Outcome.UNKNOWN);
+    assertThat(result.reason()).contains("DEADLINE_EXCEEDED");
+
+    coordinator.unreachable = true;
+    assertThat(client.commit(newTxId()).outcome()).isEqualTo(Outcome.UNKNOWN);
+    assertThatThrownBy(() -> client.begin(Duration.ofSeconds(1)))
+        .isInstanceOfSatisfying(
+            DecreeException.class, e -> assertThat(e.code()).isEqualTo(Status.Code.UNAVAILABLE));
+  }
+
+  @Test
+  void kvStoreBehindTheRuntimeCommitsThroughTwoPhaseCommit() throws Exception {
+    InMemoryWal kvWal = new InMemoryWal();
+    try (KvStore store = KvStore.open(kvWal, KvConfig.defaults())) {
+      BindableService accounts =
+          () ->
+              ServerServiceDefinition.builder("test.Business")
+                  .addMethod(
+                      Fixtures.WORK,
+                      ServerCalls.asyncUnaryCall(
+                          (String request, StreamObserver<String> observer) -> {
+                            String tx = DecreeContext.currentTxId().orElseThrow();
+                            store.put(tx, request, 100);
+                            observer.onNext("ok");
+                            observer.onCompleted();
+                          }))
+                  .build();
+      start(new KvResourceManager("kv:accounts-a", store), accounts);
+      String tx = newTxId();
+      call(withHeader(tx), "alice");
+
+      ParticipantGrpc.ParticipantBlockingStub p =
+          ParticipantGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+      PrepareRequest prepare =
+          PrepareRequest.newBuilder()
+              .setTxId(tx)
+              .addParticipants(ParticipantRef.newBuilder().setName("accounts-a").setAddress("a:1"))
+              .build();
+      assertThat(p.prepare(prepare).getVote()).isEqualTo(Vote.YES);
+      assertThat(store.readCommitted("alice")).isZero();
+      p.commit(PhaseTwoRequest.newBuilder().setTxId(tx).build());
+      assertThat(store.readCommitted("alice")).isEqualTo(100);
+    } finally {
+      runtime.close();
+      runtime = null;
+      kvWal.close();
+    }
+  }
+}
