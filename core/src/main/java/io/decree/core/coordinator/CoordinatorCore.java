@@ -477,6 +477,11 @@ public final class CoordinatorCore {
         p.acknowledged = true;
       }
     }
+    // Phase 2 is a new exchange: send at once, and count its retries from zero.
+    for (ParticipantProgress p : tx.progress()) {
+      p.attempts = 0;
+      p.nextRetryMillis = nowMillis;
+    }
     Answer answer = Answer.of(tx.id, tx.decision);
     if (!config.unsafeSendBeforeDurable()) {
       replyToWaiters(tx, answer);
