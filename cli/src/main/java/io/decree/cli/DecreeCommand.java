@@ -11,7 +11,10 @@ import picocli.CommandLine.Command;
     description = "A fault-tolerant two-phase-commit transaction coordinator.",
     subcommands = {
       CoordinatorCommand.class,
+      AccountServiceCommand.class,
+      DemoCommand.class,
       WalBenchCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class DecreeCommand implements Runnable {

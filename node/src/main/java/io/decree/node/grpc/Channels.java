@@ -1,6 +1,16 @@
 package io.decree.node.grpc;
 
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,38 +19,76 @@ import java.util.concurrent.TimeUnit;
 /**
  * One channel per peer address, created on first use and shared by every call to that peer.
  * Plaintext today; TLS settings belong in {@link #build} (one place) when mTLS comes.
+ *
+ * <p>A peer that crashed and came back must be reachable at once: gRPC's own reconnect backoff
+ * grows to minutes, while our callers already retry with their own bounded backoff. So an
+ * UNAVAILABLE answer resets the channel's reconnect backoff, and the caller's next retry connects.
  */
 public final class Channels implements AutoCloseable {
   /** Largest message we accept from a peer; larger ones fail with RESOURCE_EXHAUSTED. */
   public static final int MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-  private final Map<String, ManagedChannel> byAddress = new ConcurrentHashMap<>();
+  private record Entry(ManagedChannel managed, Channel intercepted) {}
 
-  public ManagedChannel get(String address) {
-    return byAddress.computeIfAbsent(address, Channels::build);
+  private final Map<String, Entry> byAddress = new ConcurrentHashMap<>();
+
+  public Channel get(String address) {
+    return byAddress.computeIfAbsent(address, Channels::build).intercepted();
   }
 
-  private static ManagedChannel build(String address) {
-    return NettyChannelBuilder.forTarget(address)
-        .usePlaintext()
-        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-        .keepAliveTime(30, TimeUnit.SECONDS)
-        .build();
+  private static Entry build(String address) {
+    ManagedChannel channel =
+        NettyChannelBuilder.forTarget(address)
+            .usePlaintext()
+            .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+            .keepAliveTime(30, TimeUnit.SECONDS)
+            .build();
+    return new Entry(channel, ClientInterceptors.intercept(channel, new ReconnectAtOnce(channel)));
   }
 
   @Override
   public void close() {
-    byAddress.values().forEach(ManagedChannel::shutdown);
-    for (ManagedChannel channel : byAddress.values()) {
+    byAddress.values().forEach(e -> e.managed().shutdown());
+    for (Entry entry : byAddress.values()) {
       try {
-        if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
-          channel.shutdownNow();
+        if (!entry.managed().awaitTermination(2, TimeUnit.SECONDS)) {
+          entry.managed().shutdownNow();
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        channel.shutdownNow();
+        entry.managed().shutdownNow();
       }
     }
     byAddress.clear();
+  }
+
+  /** Resets the channel's reconnect backoff whenever a call ends UNAVAILABLE. */
+  private static final class ReconnectAtOnce implements ClientInterceptor {
+    private final ManagedChannel channel;
+
+    ReconnectAtOnce(ManagedChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
+        MethodDescriptor<ReqT, RespT> method, CallOptions options, Channel next) {
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void start(Listener<RespT> listener, Metadata headers) {
+          super.start(
+              new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                @Override
+                public void onClose(Status status, Metadata trailers) {
+                  if (status.getCode() == Status.Code.UNAVAILABLE) {
+                    channel.resetConnectBackoff();
+                  }
+                  super.onClose(status, trailers);
+                }
+              },
+              headers);
+        }
+      };
+    }
   }
 }

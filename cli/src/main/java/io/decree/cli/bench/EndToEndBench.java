@@ -1,0 +1,377 @@
+package io.decree.cli.bench;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import io.decree.coordinator.CoordinatorNode;
+import io.decree.coordinator.CoordinatorOptions;
+import io.decree.examples.bank.AccountServer;
+import io.decree.participant.DecreeClient;
+import io.decree.participant.DecreeContext;
+import io.decree.participant.DecreeException;
+import io.decree.proto.examples.bank.v1.AccountsGrpc;
+import io.decree.proto.examples.bank.v1.WriteRequest;
+import io.decree.proto.examples.bank.v1.WriteResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The whole stack in one JVM, over real gRPC on 127.0.0.1 and real, synced Chronicle WALs: one
+ * coordinator, N account services, and C worker threads each running one transaction at a time
+ * (begin, one Write at every account service, commit).
+ *
+ * <p>Workers write keys of their own, so transactions never wait for each other's locks: the bench
+ * measures the protocol and its I/O, not contention.
+ */
+public final class EndToEndBench {
+  /** Largest latency the histogram holds; slower answers are clamped to it. */
+  private static final long LATENCY_MAX_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+  private static final long WORKER_JOIN_MILLIS = 15_000;
+
+  private final BenchConfig config;
+
+  /** Set by the main thread; workers read them between transactions. */
+  private volatile boolean measuring;
+
+  private volatile boolean stopping;
+
+  public EndToEndBench(BenchConfig config) {
+    this.config = config;
+  }
+
+  /** Starts the cluster, runs warmup and the measured window, shuts everything down. */
+  public BenchResult run() throws InterruptedException {
+    Path root = config.dataDir().orElseGet(EndToEndBench::tempDir);
+    try (Cluster cluster = Cluster.start(root, config.participants())) {
+      return drive(cluster, fileStoreType(root));
+    } finally {
+      if (config.dataDir().isEmpty()) {
+        deleteRecursively(root);
+      }
+    }
+  }
+
+  private BenchResult drive(Cluster cluster, String fileStoreType) throws InterruptedException {
+    List<Worker> workers = new ArrayList<>();
+    for (int i = 0; i < config.inFlight(); i++) {
+      workers.add(new Worker(i, cluster));
+    }
+    List<Thread> threads = new ArrayList<>();
+    for (Worker worker : workers) {
+      Thread t = new Thread(worker, "bench-worker-" + worker.index);
+      t.setDaemon(true);
+      threads.add(t);
+      t.start();
+    }
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long measuredNanos;
+    long cpuNanos;
+    long gcCount;
+    long gcMillis;
+    try {
+      Thread.sleep(config.warmup().toMillis());
+      long cpuStart = os.getProcessCpuTime();
+      long[] gcStart = gcTotals();
+      long wallStart = System.nanoTime();
+      measuring = true;
+      Thread.sleep(config.duration().toMillis());
+      measuring = false;
+      measuredNanos = System.nanoTime() - wallStart;
+      cpuNanos = os.getProcessCpuTime() - cpuStart;
+      long[] gcEnd = gcTotals();
+      gcCount = gcEnd[0] - gcStart[0];
+      gcMillis = gcEnd[1] - gcStart[1];
+    } finally {
+      measuring = false;
+      stopping = true;
+      long joinDeadline = System.currentTimeMillis() + WORKER_JOIN_MILLIS;
+      for (Thread t : threads) {
+        t.join(Math.max(1, joinDeadline - System.currentTimeMillis()));
+      }
+    }
+    for (Thread t : threads) {
+      if (t.isAlive()) {
+        throw new IllegalStateException(
+            t.getName() + " still running " + WORKER_JOIN_MILLIS + " ms after the end");
+      }
+    }
+
+    Histogram latency = new Histogram(LATENCY_MAX_NANOS, 3);
+    long committed = 0;
+    long aborted = 0;
+    long unknown = 0;
+    long failed = 0;
+    for (Worker w : workers) {
+      latency.add(w.latency);
+      committed += w.committed;
+      aborted += w.aborted;
+      unknown += w.unknown;
+      failed += w.failed;
+    }
+    double seconds = measuredNanos / 1e9;
+    return new BenchResult(
+        config.participants(),
+        config.inFlight(),
+        config.warmup().toMillis() / 1e3,
+        seconds,
+        committed,
+        aborted,
+        unknown,
+        failed,
+        committed / seconds,
+        millis(latency.getValueAtPercentile(50)),
+        millis(latency.getValueAtPercentile(90)),
+        millis(latency.getValueAtPercentile(99)),
+        millis(latency.getValueAtPercentile(99.9)),
+        millis(latency.getMaxValue()),
+        latency.getTotalCount() == 0 ? 0 : latency.getMean() / 1e6,
+        committed == 0 ? 0 : cpuNanos / 1e3 / committed,
+        cpuNanos / (double) measuredNanos,
+        gcCount,
+        gcMillis,
+        fileStoreType);
+  }
+
+  private static double millis(long nanos) {
+    return nanos / 1e6;
+  }
+
+  /** {count, millis} summed over the collectors. */
+  private static long[] gcTotals() {
+    long count = 0;
+    long millis = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      count += Math.max(0, gc.getCollectionCount());
+      millis += Math.max(0, gc.getCollectionTime());
+    }
+    return new long[] {count, millis};
+  }
+
+  /** How a transaction ended, as the worker counts it. */
+  private enum Ending {
+    COMMITTED,
+    ABORTED,
+    UNKNOWN,
+    FAILED
+  }
+
+  /**
+   * One transaction at a time on its own thread. Its counters and histogram are written only by
+   * that thread and read by the main thread after {@link Thread#join}, which orders the two.
+   */
+  private final class Worker implements Runnable {
+    final int index;
+    final Cluster cluster;
+    final Histogram latency = new Histogram(LATENCY_MAX_NANOS, 3);
+    final WriteRequest write;
+    long committed;
+    long aborted;
+    long unknown;
+    long failed;
+
+    Worker(int index, Cluster cluster) {
+      this.index = index;
+      this.cluster = cluster;
+      // One key per worker, the same at every service: no two workers ever touch the same key.
+      this.write = WriteRequest.newBuilder().putValues("bench-" + index, index).build();
+    }
+
+    @Override
+    public void run() {
+      while (!stopping) {
+        long start = System.nanoTime();
+        Ending ending = transaction();
+        long end = System.nanoTime();
+        if (!measuring) {
+          continue;
+        }
+        switch (ending) {
+          case COMMITTED -> committed++;
+          case ABORTED -> aborted++;
+          case UNKNOWN -> unknown++;
+          case FAILED -> failed++;
+        }
+        if (ending != Ending.FAILED) {
+          latency.recordValue(Math.min(end - start, LATENCY_MAX_NANOS));
+        }
+      }
+    }
+
+    private Ending transaction() {
+      DecreeClient decree = cluster.decree;
+      String tx;
+      try {
+        tx = decree.begin(config.txTimeout()).txId();
+      } catch (DecreeException e) {
+        return Ending.FAILED;
+      }
+      try {
+        writeEverywhere(tx);
+      } catch (StatusRuntimeException | ExecutionException | TimeoutException e) {
+        DecreeClient.Result rolledBack = decree.rollback(tx);
+        return rolledBack.outcome().definite() ? Ending.ABORTED : Ending.UNKNOWN;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        decree.rollback(tx);
+        return Ending.FAILED;
+      }
+      return switch (decree.commit(tx).outcome()) {
+        case COMMITTED -> Ending.COMMITTED;
+        case ABORTED -> Ending.ABORTED;
+        case UNKNOWN -> Ending.UNKNOWN;
+      };
+    }
+
+    /** The writes go out together, so a transaction costs one write round trip, not N. */
+    private void writeEverywhere(String tx)
+        throws ExecutionException, TimeoutException, InterruptedException {
+      List<ListenableFuture<WriteResponse>> pending = new ArrayList<>(cluster.accounts.size());
+      DecreeContext.run(
+          tx,
+          () -> {
+            for (AccountsGrpc.AccountsFutureStub stub : cluster.accounts) {
+              pending.add(
+                  stub.withDeadlineAfter(config.txTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                      .write(write));
+            }
+          });
+      for (ListenableFuture<WriteResponse> response : pending) {
+        response.get(config.txTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  /** The coordinator, the account services, and the clients' connections to them. */
+  private static final class Cluster implements AutoCloseable {
+    final CoordinatorNode coordinator;
+    final List<AccountServer> servers;
+    final List<ManagedChannel> channels;
+    final List<AccountsGrpc.AccountsFutureStub> accounts;
+    final DecreeClient decree;
+
+    private Cluster(
+        CoordinatorNode coordinator,
+        List<AccountServer> servers,
+        List<ManagedChannel> channels,
+        DecreeClient decree) {
+      this.coordinator = coordinator;
+      this.servers = servers;
+      this.channels = channels;
+      this.accounts =
+          channels.stream()
+              .map(
+                  c ->
+                      AccountsGrpc.newFutureStub(c)
+                          .withInterceptors(DecreeContext.clientInterceptor()))
+              .toList();
+      this.decree = decree;
+    }
+
+    static Cluster start(Path root, int participants) {
+      CoordinatorNode coordinator =
+          CoordinatorNode.start(CoordinatorOptions.defaults(root.resolve("coordinator"), 0));
+      List<AccountServer> servers = new ArrayList<>();
+      List<ManagedChannel> channels = new ArrayList<>();
+      try {
+        List<String> coordinators = List.of(coordinator.address());
+        for (int i = 0; i < participants; i++) {
+          AccountServer server =
+              AccountServer.start(
+                  "bench-accounts-" + i,
+                  "127.0.0.1",
+                  0,
+                  root.resolve("accounts-" + i),
+                  coordinators,
+                  Map.of());
+          servers.add(server);
+          // Responses complete the future on the network thread: the worker blocked in get() is
+          // woken directly instead of via a hop through gRPC's default cached pool. Safe because
+          // nothing but the future's completion runs there.
+          channels.add(
+              NettyChannelBuilder.forTarget(server.address())
+                  .usePlaintext()
+                  .directExecutor()
+                  .build());
+        }
+        return new Cluster(coordinator, servers, channels, DecreeClient.create(coordinators));
+      } catch (RuntimeException e) {
+        channels.forEach(ManagedChannel::shutdownNow);
+        servers.forEach(AccountServer::close);
+        coordinator.close();
+        throw e;
+      }
+    }
+
+    @Override
+    public void close() {
+      decree.close();
+      for (ManagedChannel channel : channels) {
+        channel.shutdown();
+        try {
+          if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
+            channel.shutdownNow();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          channel.shutdownNow();
+        }
+      }
+      for (int i = servers.size() - 1; i >= 0; i--) {
+        servers.get(i).close();
+      }
+      coordinator.close();
+    }
+  }
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory("decree-bench-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("bench: cannot create a temporary directory", e);
+    }
+  }
+
+  private static String fileStoreType(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      return Files.getFileStore(dir).type();
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
+  private static void deleteRecursively(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("bench: cannot delete " + root, e);
+    }
+  }
+
+  /** For callers that want the duration a run will take, e.g. to print it first. */
+  public Duration totalDuration() {
+    return config.warmup().plus(config.duration());
+  }
+}
