@@ -15,6 +15,7 @@ import io.decree.core.coordinator.CoordinatorEffects;
 import io.decree.core.coordinator.CoordinatorRecord;
 import io.decree.core.coordinator.CoordinatorRecord.DecisionRecord;
 import io.decree.core.coordinator.CoordinatorRecord.OnePhaseRecord;
+import io.decree.node.FaultSwitches;
 import io.decree.node.NodeLoop;
 import io.decree.node.grpc.Channels;
 import io.decree.node.grpc.GrpcServer;
@@ -203,6 +204,9 @@ public final class CoordinatorNode implements AutoCloseable {
                   onLoop(
                       now -> {
                         if (error == null) {
+                          if (FaultSwitches.HALT_AFTER_DECISION) {
+                            FaultSwitches.halt("decision durable for " + winner.txId());
+                          }
                           core.onDecisionDurable(winner, now);
                         } else {
                           core.onDecisionAppendFailed(decision.txId(), describe(error), now);

@@ -14,6 +14,7 @@ import io.decree.core.participant.ParticipantCore;
 import io.decree.core.participant.ParticipantEffects;
 import io.decree.core.participant.ParticipantRecord;
 import io.decree.core.participant.ResourceCall;
+import io.decree.node.FaultSwitches;
 import io.decree.node.NodeLoop;
 import io.decree.participant.spi.ResourceException;
 import io.decree.participant.spi.ResourceManager;
@@ -391,6 +392,9 @@ final class ParticipantDriver implements AutoCloseable {
 
   private void callResource(TxId txId, String id, ResourceCall call) {
     if (call instanceof ResourceCall.Prepare) {
+      if (FaultSwitches.PREPARE_DELAY_MILLIS > 0) {
+        FaultSwitches.pause(FaultSwitches.PREPARE_DELAY_MILLIS);
+      }
       PrepareResult result;
       try {
         result = rm.prepare(id);

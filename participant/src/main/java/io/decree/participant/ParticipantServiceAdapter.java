@@ -3,6 +3,7 @@ package io.decree.participant;
 import io.decree.core.Message;
 import io.decree.core.ParticipantRef;
 import io.decree.core.TxId;
+import io.decree.node.FaultSwitches;
 import io.decree.node.grpc.ProtoMapping;
 import io.decree.participant.PendingReplies.Kind;
 import io.decree.proto.v1.OutcomeQuery;
@@ -92,6 +93,11 @@ final class ParticipantServiceAdapter extends ParticipantGrpc.ParticipantImplBas
       PhaseTwoRequest request,
       io.decree.core.Decision decision,
       StreamObserver<PhaseTwoResponse> observer) {
+    if (FaultSwitches.IGNORE_PHASE_TWO) {
+      observer.onError(
+          Status.UNAVAILABLE.withDescription("test fault: ignoring phase 2").asRuntimeException());
+      return;
+    }
     TxId txId;
     try {
       txId = ProtoMapping.txId(request.getTxId());

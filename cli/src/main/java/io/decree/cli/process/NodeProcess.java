@@ -33,15 +33,25 @@ public final class NodeProcess implements AutoCloseable {
           "--add-opens=java.base/java.util=ALL-UNNAMED");
 
   private final String name;
-  private final List<String> command;
+  private List<String> command;
+  private final List<String> jvmOptions;
   private final Path log;
   private Process process;
   private String address;
 
-  private NodeProcess(String name, List<String> command, Path log) {
+  private NodeProcess(String name, List<String> command, List<String> jvmOptions, Path log) {
     this.name = name;
     this.command = command;
+    this.jvmOptions = jvmOptions;
     this.log = log;
+  }
+
+  /** The same node without the extra JVM options it was created with (for a clean restart). */
+  public NodeProcess withoutJvmOptions() {
+    List<String> clean = new ArrayList<>(command);
+    clean.removeAll(jvmOptions);
+    command = clean;
+    return this;
   }
 
   /**
@@ -50,14 +60,20 @@ public final class NodeProcess implements AutoCloseable {
    * @param log file that receives the child's stdout and stderr (appended across restarts)
    */
   public static NodeProcess of(String name, Path log, List<String> args) {
-    List<String> command = new ArrayList<>(launcher());
-    command.addAll(args);
-    return new NodeProcess(name, command, log);
+    return of(name, log, List.of(), args);
   }
 
-  private static List<String> launcher() {
+  /** Like {@link #of(String, Path, List)}, with extra JVM options (e.g. test fault switches). */
+  public static NodeProcess of(String name, Path log, List<String> jvmOptions, List<String> args) {
+    List<String> command = new ArrayList<>(launcher(jvmOptions));
+    command.addAll(args);
+    return new NodeProcess(name, command, List.copyOf(jvmOptions), log);
+  }
+
+  private static List<String> launcher(List<String> jvmOptions) {
     List<String> prefix = new ArrayList<>();
     prefix.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    prefix.addAll(jvmOptions);
     prefix.add("-Xmx512m");
     prefix.add("-Dchronicle.analytics.disable=true");
     prefix.add("-Dchronicle.announcer.disable=true");

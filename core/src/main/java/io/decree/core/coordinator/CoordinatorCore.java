@@ -16,10 +16,11 @@ import io.decree.core.coordinator.CoordinatorRecord.DecisionRecord;
 import io.decree.core.coordinator.CoordinatorRecord.EndRecord;
 import io.decree.core.coordinator.CoordinatorRecord.HorizonRecord;
 import io.decree.core.coordinator.CoordinatorRecord.OnePhaseRecord;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,7 +45,16 @@ import java.util.Optional;
 public final class CoordinatorCore {
   private final CoordinatorConfig config;
   private final int issuer;
+
+  /** Every transaction held: live ones and ended ones kept for status queries. */
   private final Map<TxId, CoordinatorTx> txs = new HashMap<>();
+
+  /** The transactions not yet ENDED: the only ones a tick needs to look at. */
+  private final Map<TxId, CoordinatorTx> live = new LinkedHashMap<>();
+
+  /** ENDED transactions in the order they ended, so forgetting pops from the head. */
+  private final ArrayDeque<CoordinatorTx> ended = new ArrayDeque<>();
+
   private final Map<String, TxId> byIdempotencyKey = new HashMap<>();
   private CoordinatorEffects effects = new CoordinatorEffects();
   private long sequence;
@@ -101,6 +111,16 @@ public final class CoordinatorCore {
         .removeIf(
             tx -> tx.phase() == TxPhase.ENDED && tx.id.createdAtMillis() < forgottenBeforeMillis);
     lastIdMillis = Math.max(lastIdMillis, forgottenBeforeMillis);
+    List<CoordinatorTx> endedInLog = new ArrayList<>();
+    for (CoordinatorTx tx : txs.values()) {
+      if (tx.phase() == TxPhase.ENDED) {
+        endedInLog.add(tx);
+      } else {
+        live.put(tx.id, tx);
+      }
+    }
+    endedInLog.sort(Comparator.comparingLong(tx -> tx.endedAtMillis));
+    ended.addAll(endedInLog);
     for (CoordinatorTx tx : txs.values()) {
       lastIdMillis = Math.max(lastIdMillis, tx.id.createdAtMillis());
       // Re-drive at once: phase 2 for decided transactions, the question for delegated ones.
@@ -178,7 +198,7 @@ public final class CoordinatorCore {
     TxId id = new TxId(lastIdMillis, issuer, ++sequence);
     CoordinatorTx tx = new CoordinatorTx(id, key, nowMillis + timeoutMillis, nowMillis);
     tx.event(nowMillis, "begun");
-    txs.put(id, tx);
+    track(tx);
     undecidedCount++;
     if (!key.isEmpty()) {
       byIdempotencyKey.put(key, id);
@@ -544,8 +564,9 @@ public final class CoordinatorCore {
 
   /** Timeouts and retries due at {@code nowMillis}. Call it periodically. */
   public void onTick(long nowMillis) {
-    List<CoordinatorTx> snapshot = new ArrayList<>(txs.values());
-    for (CoordinatorTx tx : snapshot) {
+    long oldestLive = Long.MAX_VALUE;
+    for (CoordinatorTx tx : new ArrayList<>(live.values())) {
+      oldestLive = Math.min(oldestLive, tx.id.createdAtMillis());
       switch (tx.phase()) {
         case ACTIVE -> {
           if (nowMillis >= tx.deadlineMillis) {
@@ -576,7 +597,7 @@ public final class CoordinatorCore {
         case ENDED -> {}
       }
     }
-    forgetOld(nowMillis);
+    forgetOld(nowMillis, oldestLive);
   }
 
   /**
@@ -595,6 +616,8 @@ public final class CoordinatorCore {
       tx.endWaiters.clear();
     }
     txs.clear();
+    live.clear();
+    ended.clear();
     byIdempotencyKey.clear();
     undecidedCount = 0;
   }
@@ -698,8 +721,7 @@ public final class CoordinatorCore {
     tx.decisionDurable = true; // nothing can ever commit it: no prepare was sent
     tx.decisionDurableMillis = nowMillis;
     tx.event(nowMillis, "aborted: " + why);
-    tx.transitionTo(TxPhase.ENDED, nowMillis);
-    tx.endedAtMillis = nowMillis;
+    end(tx, nowMillis);
     undecidedCount--;
     Message.PhaseTwo abort = new Message.PhaseTwo(tx.id, Decision.ABORT);
     for (ParticipantProgress p : tx.progress()) {
@@ -728,8 +750,7 @@ public final class CoordinatorCore {
   private void maybeEnd(CoordinatorTx tx, long nowMillis) {
     if ((tx.phase() == TxPhase.COMMITTING || tx.phase() == TxPhase.ABORTING)
         && tx.allAcknowledged()) {
-      tx.transitionTo(TxPhase.ENDED, nowMillis);
-      tx.endedAtMillis = nowMillis;
+      end(tx, nowMillis);
       effects.append(new EndRecord(tx.id, nowMillis));
       tx.endWaiters.forEach(c -> replyDecision(c, tx));
       tx.endWaiters.clear();
@@ -769,7 +790,7 @@ public final class CoordinatorCore {
       return null;
     }
     CoordinatorTx tx = new CoordinatorTx(txId, "", nowMillis, nowMillis);
-    txs.put(txId, tx);
+    track(tx);
     undecidedCount++;
     decide(tx, Decision.ABORT, "no record of this transaction (presumed abort)", nowMillis);
     return tx;
@@ -783,53 +804,44 @@ public final class CoordinatorCore {
     return "forgotten: " + txId + " is older than the retention window";
   }
 
-  private void forgetOld(long nowMillis) {
-    boolean overCount = txs.size() > config.rememberedMax();
-    long oldestLive = Long.MAX_VALUE;
-    List<CoordinatorTx> ended = new ArrayList<>();
-    for (CoordinatorTx tx : txs.values()) {
-      if (tx.phase() == TxPhase.ENDED) {
-        ended.add(tx);
-      } else {
-        oldestLive = Math.min(oldestLive, tx.id.createdAtMillis());
-      }
-    }
-    if (ended.isEmpty()) {
-      return;
-    }
-    ended.sort(Comparator.comparing(tx -> tx.id));
+  /**
+   * Drops ended transactions past retention (or beyond the count limit), oldest ended first, and
+   * raises the horizon so a later question about them answers UNKNOWN(forgotten). The horizon never
+   * passes a live transaction: after a restart such a one must still be presumed aborted or
+   * finished, not reported as forgotten.
+   */
+  private void forgetOld(long nowMillis, long oldestLiveCreatedMillis) {
     long horizon = forgottenBeforeMillis;
-    int excess = txs.size() - config.rememberedMax();
-    Iterator<CoordinatorTx> it = ended.iterator();
-    while (it.hasNext()) {
-      CoordinatorTx tx = it.next();
-      boolean expired = nowMillis - tx.endedAtMillis >= config.retentionMillis();
-      boolean evict = overCount && excess > 0;
-      // The horizon may never pass a transaction that is still live (it would be reported as
-      // forgotten after a restart instead of being presumed aborted or finished).
-      if (!(expired || evict) || tx.id.createdAtMillis() >= oldestLive) {
+    while (!ended.isEmpty()) {
+      CoordinatorTx head = ended.peekFirst();
+      boolean expired = nowMillis - head.endedAtMillis >= config.retentionMillis();
+      boolean overCount = txs.size() > config.rememberedMax();
+      if (!(expired || overCount) || head.id.createdAtMillis() >= oldestLiveCreatedMillis) {
         break;
       }
-      txs.remove(tx.id);
-      if (!tx.idempotencyKey.isEmpty()) {
-        byIdempotencyKey.remove(tx.idempotencyKey, tx.id);
+      ended.pollFirst();
+      txs.remove(head.id);
+      if (!head.idempotencyKey.isEmpty()) {
+        byIdempotencyKey.remove(head.idempotencyKey, head.id);
       }
-      excess--;
-      horizon = Math.max(horizon, tx.id.createdAtMillis() + 1);
+      horizon = Math.max(horizon, head.id.createdAtMillis() + 1);
     }
     if (horizon > forgottenBeforeMillis) {
-      // Keep whatever else was created in the same millisecond.
-      long cut = horizon;
-      for (CoordinatorTx tx : txs.values()) {
-        if (tx.id.createdAtMillis() < cut) {
-          cut = tx.id.createdAtMillis();
-        }
-      }
-      if (cut > forgottenBeforeMillis) {
-        forgottenBeforeMillis = cut;
-        effects.append(new HorizonRecord(cut));
-      }
+      forgottenBeforeMillis = horizon;
+      effects.append(new HorizonRecord(horizon));
     }
+  }
+
+  private void track(CoordinatorTx tx) {
+    txs.put(tx.id, tx);
+    live.put(tx.id, tx);
+  }
+
+  private void end(CoordinatorTx tx, long nowMillis) {
+    tx.transitionTo(TxPhase.ENDED, nowMillis);
+    tx.endedAtMillis = nowMillis;
+    live.remove(tx.id);
+    ended.addLast(tx);
   }
 
   private void waitFor(CoordinatorTx tx, long callId, boolean waitForPhaseTwo) {

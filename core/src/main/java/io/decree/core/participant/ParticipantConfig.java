@@ -10,7 +10,8 @@ import io.decree.core.Backoff;
  *     vanished); nobody holds its YES, so this is safe
  * @param inquiryAfterMillis how long a prepared branch waits for the decision before asking
  * @param inquiry backoff between questions to the coordinator and peers
- * @param peerQueryEvery ask the peers on every n-th attempt (cooperative termination)
+ * @param peerQueryEvery while the coordinator does not answer, ask the peers on every n-th attempt
+ *     (cooperative termination)
  * @param retentionMillis how long a finished branch is remembered for duplicate messages
  * @param unsafeVoteBeforeDurable TEST ONLY: sends YES before the vote is durable, so tests can
  *     prove the simulator catches it. Never set in production.
@@ -39,7 +40,7 @@ public record ParticipantConfig(
 
   public static ParticipantConfig defaults() {
     return new ParticipantConfig(
-        100_000, 60_000, 2_000, new Backoff(200, 10_000), 2, 600_000, false);
+        100_000, 60_000, 2_000, new Backoff(200, 10_000), 1, 600_000, false);
   }
 
   public ParticipantConfig withTimings(

@@ -13,9 +13,11 @@ import io.decree.core.Vote;
 import io.decree.core.participant.ParticipantRecord.CompletedRecord;
 import io.decree.core.participant.ParticipantRecord.DecisionRecord;
 import io.decree.core.participant.ParticipantRecord.PreparedRecord;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,7 +35,16 @@ import java.util.Optional;
 public final class ParticipantCore {
   private final ParticipantRef self;
   private final ParticipantConfig config;
+
+  /** Every branch held: open ones and finished ones kept for late or repeated messages. */
   private final Map<TxId, Branch> branches = new HashMap<>();
+
+  /** Branches not finished: the only ones a tick looks at, and the ones the limit counts. */
+  private final Map<TxId, Branch> open = new LinkedHashMap<>();
+
+  /** Finished branches in the order they finished, so forgetting pops from the head. */
+  private final ArrayDeque<Branch> finished = new ArrayDeque<>();
+
   private ParticipantEffects effects = new ParticipantEffects();
 
   /**
@@ -98,10 +109,11 @@ public final class ParticipantCore {
       if (b.decision == null) {
         b.nextInquiryMillis = nowMillis; // in doubt: ask at once
       } else {
-        b.transitionTo(BranchState.LOGGING_DECISION, nowMillis);
-        b.transitionTo(BranchState.APPLYING, nowMillis);
+        move(b, BranchState.LOGGING_DECISION, nowMillis);
+        move(b, BranchState.APPLYING, nowMillis);
         if ("completed".equals(b.lastAnswer)) {
-          b.transitionTo(
+          move(
+              b,
               b.decision == Decision.COMMIT ? BranchState.COMMITTED : BranchState.ABORTED,
               nowMillis);
         } else {
@@ -114,8 +126,9 @@ public final class ParticipantCore {
 
   private Branch recovered(TxId id, long nowMillis) {
     Branch b = new Branch(id, BranchState.LOGGING_DECISION, nowMillis, Long.MAX_VALUE);
+    open.put(id, b);
     // Recovered branches start from "decision pending"; move to PREPARED for in-doubt ones.
-    b.transitionTo(BranchState.PREPARED, nowMillis);
+    move(b, BranchState.PREPARED, nowMillis);
     return b;
   }
 
@@ -148,12 +161,13 @@ public final class ParticipantCore {
     if (b != null) {
       return b.state() == BranchState.ACTIVE;
     }
-    if (branches.size() >= config.branchesMax() || txId.createdAtMillis() < forgottenBeforeMillis) {
+    if (open.size() >= config.branchesMax() || txId.createdAtMillis() < forgottenBeforeMillis) {
       return false;
     }
-    branches.put(
-        txId,
-        new Branch(txId, BranchState.ACTIVE, nowMillis, nowMillis + config.activeTimeoutMillis()));
+    Branch started =
+        new Branch(txId, BranchState.ACTIVE, nowMillis, nowMillis + config.activeTimeoutMillis());
+    branches.put(txId, started);
+    open.put(txId, started);
     return true;
   }
 
@@ -198,7 +212,7 @@ public final class ParticipantCore {
     switch (b.state()) {
       case ACTIVE -> {
         b.peers = prepare.participants();
-        b.transitionTo(BranchState.PREPARING, nowMillis);
+        move(b, BranchState.PREPARING, nowMillis);
         effects.call(new ResourceCall.Prepare(b.txId));
       }
       case PREPARING, LOGGING_VOTE -> {} // the vote goes out when ready
@@ -224,7 +238,7 @@ public final class ParticipantCore {
     switch (b.state()) {
       case ACTIVE -> {
         b.onePhase = true;
-        b.transitionTo(BranchState.PREPARING, nowMillis);
+        move(b, BranchState.PREPARING, nowMillis);
         effects.call(new ResourceCall.Prepare(b.txId));
       }
       case PREPARING, LOGGING_VOTE, LOGGING_DECISION, APPLYING, PREPARED -> {}
@@ -262,7 +276,7 @@ public final class ParticipantCore {
       }
       case PREPARED -> {
         b.decision = decision;
-        b.transitionTo(BranchState.LOGGING_DECISION, nowMillis);
+        move(b, BranchState.LOGGING_DECISION, nowMillis);
         effects.append(new DecisionRecord(txId, decision, false, new byte[0], nowMillis));
       }
       case LOGGING_DECISION, APPLYING -> {} // the ack goes out when applied
@@ -359,7 +373,7 @@ public final class ParticipantCore {
       if (vote != Vote.NO) {
         effects.call(new ResourceCall.Rollback(txId, new byte[0]));
       }
-      b.transitionTo(BranchState.ABORTED, nowMillis);
+      move(b, BranchState.ABORTED, nowMillis);
       b.lastAnswer = vote == Vote.NO ? reason : "aborted while preparing";
       if (b.onePhase) {
         sendOnePhaseResult(txId, Outcome.ABORTED, b.lastAnswer);
@@ -376,16 +390,16 @@ public final class ParticipantCore {
       // One-phase: this participant decides, and logs it even when read-only, so that what the
       // coordinator is told stays true after any crash. The record carries the branch data.
       b.decision = Decision.COMMIT;
-      b.transitionTo(BranchState.LOGGING_DECISION, nowMillis);
+      move(b, BranchState.LOGGING_DECISION, nowMillis);
       effects.append(new DecisionRecord(txId, Decision.COMMIT, true, branchData, nowMillis));
       return;
     }
     if (vote == Vote.READ_ONLY) {
-      b.transitionTo(BranchState.READ_ONLY, nowMillis);
+      move(b, BranchState.READ_ONLY, nowMillis);
       sendVote(txId, Vote.READ_ONLY, "");
       return;
     }
-    b.transitionTo(BranchState.LOGGING_VOTE, nowMillis);
+    move(b, BranchState.LOGGING_VOTE, nowMillis);
     effects.append(new PreparedRecord(txId, b.peers, branchData, nowMillis));
     if (config.unsafeVoteBeforeDurable()) {
       sendVote(txId, Vote.YES, ""); // TEST ONLY: the bug the simulator must catch
@@ -404,8 +418,7 @@ public final class ParticipantCore {
           nowMillis + config.inquiry().delayMillis(++b.inquiries, txId.sequence());
       return;
     }
-    b.transitionTo(
-        b.decision == Decision.COMMIT ? BranchState.COMMITTED : BranchState.ABORTED, nowMillis);
+    move(b, b.decision == Decision.COMMIT ? BranchState.COMMITTED : BranchState.ABORTED, nowMillis);
     effects.append(new CompletedRecord(txId, b.decision));
     if (b.onePhase) {
       sendOnePhaseResult(txId, b.decision.outcome(), "");
@@ -428,13 +441,13 @@ public final class ParticipantCore {
       }
       if (b.abortWhenPrepared) {
         // ABORT arrived while the vote was being logged: treat the branch as prepared and apply.
-        b.transitionTo(BranchState.PREPARED, nowMillis);
+        move(b, BranchState.PREPARED, nowMillis);
         b.decision = Decision.ABORT;
-        b.transitionTo(BranchState.LOGGING_DECISION, nowMillis);
+        move(b, BranchState.LOGGING_DECISION, nowMillis);
         effects.append(new DecisionRecord(b.txId, Decision.ABORT, false, new byte[0], nowMillis));
         return;
       }
-      b.transitionTo(BranchState.PREPARED, nowMillis);
+      move(b, BranchState.PREPARED, nowMillis);
       b.nextInquiryMillis = nowMillis + config.inquiryAfterMillis();
       if (!config.unsafeVoteBeforeDurable()) {
         sendVote(b.txId, Vote.YES, "");
@@ -443,7 +456,7 @@ public final class ParticipantCore {
       if (b.state() != BranchState.LOGGING_DECISION) {
         return;
       }
-      b.transitionTo(BranchState.APPLYING, nowMillis);
+      move(b, BranchState.APPLYING, nowMillis);
       applyDecision(b);
     }
   }
@@ -460,7 +473,7 @@ public final class ParticipantCore {
     }
     if (record instanceof PreparedRecord && b.state() == BranchState.LOGGING_VOTE) {
       b.vote = Vote.NO;
-      b.transitionTo(BranchState.ABORTED, nowMillis);
+      move(b, BranchState.ABORTED, nowMillis);
       b.lastAnswer = "vote could not be logged: " + reason;
       effects.call(new ResourceCall.Rollback(b.txId, b.branchData));
       sendVote(b.txId, Vote.NO, b.lastAnswer);
@@ -475,7 +488,7 @@ public final class ParticipantCore {
         return;
       }
       b.decision = null;
-      b.transitionTo(BranchState.PREPARED, nowMillis);
+      move(b, BranchState.PREPARED, nowMillis);
       b.nextInquiryMillis = nowMillis + config.inquiry().delayMillis(1, b.txId.sequence());
     }
   }
@@ -483,8 +496,7 @@ public final class ParticipantCore {
   // ---------------------------------------------------------------- time
 
   public void onTick(long nowMillis) {
-    List<Branch> all = new ArrayList<>(branches.values());
-    for (Branch b : all) {
+    for (Branch b : new ArrayList<>(open.values())) {
       switch (b.state()) {
         case ACTIVE -> {
           if (nowMillis >= b.activeDeadlineMillis) {
@@ -502,12 +514,7 @@ public final class ParticipantCore {
             applyDecision(b);
           }
         }
-        case COMMITTED, ABORTED, READ_ONLY -> {
-          if (nowMillis - b.finishedAtMillis >= config.retentionMillis()) {
-            branches.remove(b.txId);
-            forgottenBeforeMillis = Math.max(forgottenBeforeMillis, b.txId.createdAtMillis() + 1);
-          }
-        }
+        case COMMITTED, ABORTED, READ_ONLY -> {} // not open; forgotten below
         case LOGGING_DECISION -> {
           if (b.onePhase && b.nextInquiryMillis != 0 && nowMillis >= b.nextInquiryMillis) {
             b.nextInquiryMillis = 0;
@@ -516,6 +523,12 @@ public final class ParticipantCore {
         }
         case PREPARING, LOGGING_VOTE -> {}
       }
+    }
+    while (!finished.isEmpty()
+        && nowMillis - finished.peekFirst().finishedAtMillis >= config.retentionMillis()) {
+      Branch old = finished.pollFirst();
+      branches.remove(old.txId);
+      forgottenBeforeMillis = Math.max(forgottenBeforeMillis, old.txId.createdAtMillis() + 1);
     }
   }
 
@@ -541,12 +554,20 @@ public final class ParticipantCore {
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * Asks the coordinator again and, while the coordinator stays silent, the peers too. Peers are
+   * not asked while the coordinator answers: a peer still preparing would abort on the question,
+   * and a live coordinator will decide anyway.
+   */
   private void inquire(Branch b, long nowMillis) {
+    Blocking.Contact coordinator = b.contacts.get("coordinator");
+    boolean coordinatorSilent =
+        coordinator != null && coordinator.lastAttemptMillis() > coordinator.lastSuccessMillis();
     b.inquiries++;
     b.nextInquiryMillis = nowMillis + config.inquiry().delayMillis(b.inquiries, b.txId.sequence());
     b.attempted("coordinator", nowMillis);
     effects.send(new Send(Peer.COORDINATOR, new Message.Inquiry(b.txId, self)));
-    if (b.inquiries % config.peerQueryEvery() == 0) {
+    if (coordinatorSilent && b.inquiries % config.peerQueryEvery() == 0) {
       for (ParticipantRef peer : b.peers) {
         if (!peer.name().equals(self.name())) {
           b.attempted(peer.name(), nowMillis);
@@ -565,15 +586,23 @@ public final class ParticipantCore {
 
   private void abortUnprepared(Branch b, String why, long nowMillis) {
     b.lastAnswer = why;
-    b.transitionTo(BranchState.ABORTED, nowMillis);
+    move(b, BranchState.ABORTED, nowMillis);
     effects.call(new ResourceCall.Rollback(b.txId, new byte[0]));
+  }
+
+  private void move(Branch b, BranchState next, long nowMillis) {
+    b.transitionTo(next, nowMillis);
+    if (next.finished()) {
+      open.remove(b.txId);
+      finished.addLast(b);
+    }
   }
 
   /** Remembers that this id is aborted here, so a late prepare or work is refused. */
   private void tombstone(TxId txId, long nowMillis) {
     Branch b = new Branch(txId, BranchState.ACTIVE, nowMillis, nowMillis);
     b.lastAnswer = "no work under this id here";
-    b.transitionTo(BranchState.ABORTED, nowMillis);
+    move(b, BranchState.ABORTED, nowMillis);
     branches.put(txId, b);
   }
 
@@ -590,6 +619,22 @@ public final class ParticipantCore {
         new Send(Peer.COORDINATOR, new Message.OnePhaseResult(txId, self, outcome, reason)));
   }
 
+  /** The last contact with every party the branch depends on, asked yet or not. */
+  private List<Blocking.Contact> contactsOf(Branch b) {
+    List<Blocking.Contact> contacts = new ArrayList<>();
+    contacts.add(b.contacts.getOrDefault("coordinator", neverContacted("coordinator")));
+    for (ParticipantRef peer : b.peers) {
+      if (!peer.name().equals(self.name())) {
+        contacts.add(b.contacts.getOrDefault(peer.name(), neverContacted(peer.name())));
+      }
+    }
+    return contacts;
+  }
+
+  private static Blocking.Contact neverContacted(String party) {
+    return new Blocking.Contact(party, 0, 0, "");
+  }
+
   private BranchView view(Branch b) {
     Blocking blocking = null;
     if (b.state().inDoubt()) {
@@ -603,7 +648,7 @@ public final class ParticipantCore {
               b.state().name(),
               b.stateSinceMillis,
               waitingFor,
-              new ArrayList<>(b.contacts.values()),
+              contactsOf(b),
               b.inquiries,
               b.nextInquiryMillis);
     }

@@ -165,13 +165,15 @@ final class Checker {
     }
   }
 
-  void checkFinalAnswer(TxId tx, Outcome finalOutcome) {
+  void checkFinalAnswer(TxId tx, io.decree.core.Answer answer) {
     Outcome told = toldClient.get(tx);
-    if (!finalOutcome.definite()) {
-      violation("termination: final status of " + tx + " is still UNKNOWN");
-    } else if (told != null && told != finalOutcome) {
+    if (!answer.outcome().definite()) {
+      if (!answer.reason().startsWith("forgotten")) {
+        violation("termination: final status of " + tx + " is still UNKNOWN: " + answer.reason());
+      }
+    } else if (told != null && told != answer.outcome()) {
       violation(
-          "durability: client told " + told + " for " + tx + ", final status " + finalOutcome);
+          "durability: client told " + told + " for " + tx + ", final status " + answer.outcome());
     }
   }
 }

@@ -1,7 +1,6 @@
 package io.decree.core.sim;
 
 import io.decree.core.Message;
-import io.decree.core.Outcome;
 import io.decree.core.TxId;
 import io.decree.core.coordinator.ClientReply;
 import java.util.ArrayList;
@@ -125,9 +124,9 @@ final class Simulation {
   /** Every transaction ever begun must now have a definite status that matches what was told. */
   private void checkFinalAnswers() {
     for (TxId tx : begun) {
-      Outcome[] result = {null};
+      io.decree.core.Answer[] result = {null};
       for (int attempt = 0;
-          attempt < 20 && (result[0] == null || !result[0].definite());
+          attempt < 20 && (result[0] == null || !result[0].outcome().definite());
           attempt++) {
         long callId = nextCallId();
         registerCall(
@@ -135,14 +134,18 @@ final class Simulation {
             "checker",
             reply -> {
               if (reply instanceof ClientReply.Answered a) {
-                result[0] = a.answer().outcome();
+                result[0] = a.answer();
               }
             });
         coordinator.core().onStatus(callId, tx, now());
         coordinator.flush();
         runUntil(now() + 200);
+        if (result[0] != null && result[0].reason().startsWith("forgotten")) {
+          break; // an honest answer after the retention window
+        }
       }
-      checker.checkFinalAnswer(tx, result[0] == null ? Outcome.UNKNOWN : result[0]);
+      checker.checkFinalAnswer(
+          tx, result[0] == null ? io.decree.core.Answer.unknown(tx, "no answer") : result[0]);
     }
   }
 

@@ -47,6 +47,21 @@ class SimulationTest {
   }
 
   @Test
+  void shortRetentionForgetsHonestlyAndNeverGuesses() {
+    SimOptions base = SimOptions.defaults();
+    SimOptions forgetful =
+        base.withCoordinator(
+                base.coordinator().withTimings(800, new io.decree.core.Backoff(20, 1_000), 2_000))
+            .withParticipant(
+                base.participant()
+                    .withTimings(3_000, 300, new io.decree.core.Backoff(50, 2_000), 2_000));
+    long base64 = ThreadLocalRandom.current().nextLong();
+    for (int i = 0; i < (SOAK ? 5_000 : 300); i++) {
+      assertRunHolds(base64 + i, forgetful);
+    }
+  }
+
+  @Test
   void sameSeedReplaysTheSameRun() {
     Simulation.Result first = new Simulation(77, SimOptions.defaults()).run();
     Simulation.Result second = new Simulation(77, SimOptions.defaults()).run();

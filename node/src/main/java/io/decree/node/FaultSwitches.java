@@ -1,0 +1,57 @@
+package io.decree.node;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * TEST ONLY: switches that make a node misbehave at one exact point, so process-level tests can
+ * reach states that timing alone reaches rarely (a crash between the decision and phase 2, a slow
+ * prepare, a participant that never hears phase 2). Read once from system properties {@code
+ * decree.fault.*}; all off unless set, and loudly logged when on.
+ */
+public final class FaultSwitches {
+  private static final Logger log = LoggerFactory.getLogger(FaultSwitches.class);
+
+  /**
+   * The coordinator halts (as kill -9 would) once a decision is durable, before anyone hears it.
+   */
+  public static final boolean HALT_AFTER_DECISION =
+      Boolean.getBoolean("decree.fault.coordinator.haltAfterDecision");
+
+  /** A participant's resource takes this long to prepare. */
+  public static final long PREPARE_DELAY_MILLIS =
+      Long.getLong("decree.fault.participant.prepareDelayMillis", 0);
+
+  /**
+   * A participant refuses phase-2 calls from the coordinator (it must learn the outcome another
+   * way).
+   */
+  public static final boolean IGNORE_PHASE_TWO =
+      Boolean.getBoolean("decree.fault.participant.ignorePhaseTwo");
+
+  static {
+    if (HALT_AFTER_DECISION || PREPARE_DELAY_MILLIS > 0 || IGNORE_PHASE_TWO) {
+      log.warn(
+          "TEST FAULTS ON: haltAfterDecision={} prepareDelayMillis={} ignorePhaseTwo={}",
+          HALT_AFTER_DECISION,
+          PREPARE_DELAY_MILLIS,
+          IGNORE_PHASE_TWO);
+    }
+  }
+
+  private FaultSwitches() {}
+
+  /** Ends the process at once, without shutdown hooks: what kill -9 does. */
+  public static void halt(String where) {
+    log.warn("TEST FAULT: halting at {}", where);
+    Runtime.getRuntime().halt(137);
+  }
+
+  public static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
