@@ -379,12 +379,21 @@ final class DemoCommand implements Callable<Integer> {
         resolved++;
       }
     }
+    // Read every balance inside one transaction: its shared locks wait out any transfer still
+    // finishing phase 2, so the sum is a consistent snapshot.
     long sum = 0;
-    for (String address : List.of(aAddress, bAddress)) {
-      Map<String, Long> balances =
-          accounts(address).read(ReadRequest.getDefaultInstance()).getBalancesMap();
-      sum += balances.values().stream().mapToLong(Long::longValue).sum();
-    }
+    String reader = decree.begin(Duration.ofSeconds(30)).txId();
+    long[] parts = new long[2];
+    decree.inTransaction(
+        reader,
+        () -> {
+          parts[0] =
+              sumOf(accounts(aAddress).read(ReadRequest.getDefaultInstance()).getBalancesMap());
+          parts[1] =
+              sumOf(accounts(bAddress).read(ReadRequest.getDefaultInstance()).getBalancesMap());
+        });
+    decree.commit(reader);
+    sum = parts[0] + parts[1];
     boolean conserved = sum == total;
     boolean settled = leftInDoubt == 0;
     say(
@@ -404,6 +413,10 @@ final class DemoCommand implements Callable<Integer> {
             ? "Demo passed: no money lost or created, nothing left in doubt."
             : "Demo FAILED: see above.");
     return ok ? 0 : 1;
+  }
+
+  private static long sumOf(Map<String, Long> balances) {
+    return balances.values().stream().mapToLong(Long::longValue).sum();
   }
 
   private AccountsGrpc.AccountsBlockingStub accounts(String address) {

@@ -19,11 +19,14 @@ import io.decree.node.FaultSwitches;
 import io.decree.node.NodeLoop;
 import io.decree.node.grpc.Channels;
 import io.decree.node.grpc.GrpcServer;
+import io.decree.proto.v1.CoordinatorAdminGrpc;
+import io.decree.proto.v1.CoordinatorGrpc;
 import io.decree.wal.ChronicleWal;
 import io.decree.wal.WalConfig;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -74,7 +77,9 @@ public final class CoordinatorNode implements AutoCloseable {
             options.bindHost(),
             options.port(),
             List.of(new CoordinatorService(this), new CoordinatorAdminService(this)),
-            List.of());
+            List.of(),
+            // Both only hand requests to the loop: no need for a worker-thread hop.
+            Set.of(CoordinatorGrpc.SERVICE_NAME, CoordinatorAdminGrpc.SERVICE_NAME));
     this.advertisedAddress =
         options.advertisedAddress().isEmpty()
             ? options.bindHost() + ":" + server.port()

@@ -4,6 +4,7 @@ import io.decree.core.ParticipantRef;
 import io.decree.core.participant.BranchView;
 import io.decree.node.grpc.Channels;
 import io.decree.node.grpc.GrpcServer;
+import io.decree.proto.v1.ParticipantGrpc;
 import io.decree.wal.ChronicleWal;
 import io.decree.wal.WalConfig;
 import io.decree.wal.WriteAheadLog;
@@ -13,6 +14,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A participant: the {@code Participant} and {@code ParticipantAdmin} services, the application's
@@ -80,7 +82,15 @@ public final class ParticipantRuntime implements AutoCloseable {
             ServerInterceptors.intercept(business.bindService(), enlisting);
         services.add(() -> intercepted);
       }
-      server = GrpcServer.start(options.bindHost(), options.port(), services, List.of());
+      // The protocol service only parks calls and hands them to the loop: it runs on the
+      // transport thread. Business services and the admin view may block: worker threads.
+      server =
+          GrpcServer.start(
+              options.bindHost(),
+              options.port(),
+              services,
+              List.of(),
+              Set.of(ParticipantGrpc.SERVICE_NAME));
       String address =
           options.advertisedAddress() != null
               ? options.advertisedAddress()

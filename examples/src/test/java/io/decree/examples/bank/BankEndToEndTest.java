@@ -78,7 +78,8 @@ class BankEndToEndTest {
     } catch (StatusRuntimeException e) {
       return decree.rollback(tx);
     }
-    return decree.commit(tx);
+    // Wait for phase 2 too: the balances are read outside any transaction right after.
+    return decree.commit(tx, true);
   }
 
   private long balance(AccountServer server, String account) {

@@ -1,7 +1,10 @@
 package io.decree.node.grpc;
 
 import io.grpc.BindableService;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -11,6 +14,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,9 +38,35 @@ public final class GrpcServer implements AutoCloseable {
    */
   public static GrpcServer start(
       String host, int port, List<BindableService> services, List<ServerInterceptor> interceptors) {
+    return start(host, port, services, interceptors, Set.of());
+  }
+
+  /**
+   * Like {@link #start(String, int, List, List)}; calls to the services named in {@code
+   * nonBlockingServices} (full names, e.g. "decree.v1.Coordinator") run on the transport thread
+   * itself. Their handlers only hand work to a node's loop and return, so the usual hop to a worker
+   * thread is pure cost. Anything that may block (business services, waits on a loop) must not be
+   * listed.
+   */
+  public static GrpcServer start(
+      String host,
+      int port,
+      List<BindableService> services,
+      List<ServerInterceptor> interceptors,
+      Set<String> nonBlockingServices) {
     HealthStatusManager health = new HealthStatusManager();
+    Executor direct = Runnable::run;
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+            .callExecutor(
+                new ServerCallExecutorSupplier() {
+                  @Override
+                  public <ReqT, RespT> Executor getExecutor(
+                      ServerCall<ReqT, RespT> call, Metadata metadata) {
+                    String service = call.getMethodDescriptor().getServiceName();
+                    return nonBlockingServices.contains(service) ? direct : null;
+                  }
+                })
             .maxInboundMessageSize(Channels.MAX_MESSAGE_BYTES)
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance());
