@@ -368,10 +368,36 @@ final class DemoCommand implements Callable<Integer> {
     say("    still in doubt after " + timeout.toSeconds() + " s");
   }
 
+  private void waitUntilSettled(List<String> addresses, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      long open = 0;
+      for (String address : addresses) {
+        open +=
+            ParticipantAdminGrpc.newBlockingStub(channels.get(address))
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .listBranches(ListBranchesRequest.getDefaultInstance())
+                .getBranchesList()
+                .stream()
+                .filter(br -> !FINISHED.contains(br.getState()))
+                .count();
+      }
+      if (open == 0) {
+        return;
+      }
+      sleep(200);
+    }
+  }
+
+  private static final Set<String> FINISHED = Set.of("COMMITTED", "ABORTED", "READ_ONLY");
+
   private int check(DecreeClient decree, String aAddress, String bAddress, long total) {
     say("");
     say("Checks:");
     waitUntilNothingInDoubt(List.of(aAddress, bAddress), Duration.ofSeconds(30));
+    // A branch whose transaction died with the coordinator before commit stays ACTIVE (holding
+    // its locks) until the transaction's deadline, then aborts itself: wait for that.
+    waitUntilSettled(List.of(aAddress, bAddress), Duration.ofSeconds(30));
     int leftInDoubt = inDoubt(aAddress).size() + inDoubt(bAddress).size();
     int resolved = 0;
     for (String tx : unknownTxs) {

@@ -83,7 +83,10 @@ final class OutboundPublisher {
    *
    * @return OK, or the status to fail the business call with
    */
-  Status enlist(TxId txId, ParticipantRef self) {
+  /** The coordinator's answer to enlist: OK with the transaction's deadline, or why not. */
+  record Enlistment(Status status, long deadlineMillis) {}
+
+  Enlistment enlist(TxId txId, ParticipantRef self) {
     EnlistRequest request =
         EnlistRequest.newBuilder()
             .setTxId(txId.toString())
@@ -94,10 +97,12 @@ final class OutboundPublisher {
       int index = current.get();
       String address = coordinators.get(Math.floorMod(index, coordinators.size()));
       try {
-        CoordinatorGrpc.newBlockingStub(dialer.dial(address))
-            .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
-            .enlist(request);
-        return Status.OK;
+        long txDeadline =
+            CoordinatorGrpc.newBlockingStub(dialer.dial(address))
+                .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
+                .enlist(request)
+                .getDeadlineUnixMillis();
+        return new Enlistment(Status.OK, txDeadline);
       } catch (StatusRuntimeException e) {
         last = e.getStatus();
         if (!movesOn(last.getCode())) {
@@ -112,9 +117,11 @@ final class OutboundPublisher {
             + " at the coordinator failed: "
             + last.getCode()
             + (last.getDescription() == null ? "" : ": " + last.getDescription());
-    return movesOn(last.getCode())
-        ? Status.UNAVAILABLE.withDescription(why)
-        : Status.FAILED_PRECONDITION.withDescription(why);
+    return new Enlistment(
+        movesOn(last.getCode())
+            ? Status.UNAVAILABLE.withDescription(why)
+            : Status.FAILED_PRECONDITION.withDescription(why),
+        0);
   }
 
   private static boolean movesOn(Status.Code code) {

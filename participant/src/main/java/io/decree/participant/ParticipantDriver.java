@@ -462,9 +462,12 @@ final class ParticipantDriver implements AutoCloseable {
     CompletableFuture<Status> enlistment = enlisted.putIfAbsent(txId, mine);
     if (enlistment == null) {
       enlistment = mine;
-      Status status = outbound.enlist(txId, self);
+      OutboundPublisher.Enlistment enlistmentResult = outbound.enlist(txId, self);
+      Status status = enlistmentResult.status();
       mine.complete(status);
-      if (!status.isOk()) {
+      if (status.isOk()) {
+        post(now -> core.onEnlisted(txId, enlistmentResult.deadlineMillis()));
+      } else {
         // The coordinator does not know this branch; if it ever heard of it, our NO at prepare
         // (the branch is aborted) keeps the outcome safe.
         post(now -> core.onMessage(new Message.PhaseTwo(txId, Decision.ABORT), now));

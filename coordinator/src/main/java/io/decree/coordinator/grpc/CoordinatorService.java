@@ -74,7 +74,12 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
           node.call(
               (core, callId, now) -> core.onEnlist(callId, txId, participant, now),
               Replies.to(
-                  observer, ClientReply.Enlisted.class, e -> EnlistResponse.getDefaultInstance()));
+                  observer,
+                  ClientReply.Enlisted.class,
+                  e ->
+                      EnlistResponse.newBuilder()
+                          .setDeadlineUnixMillis(e.deadlineMillis())
+                          .build()));
         });
   }
 

@@ -8,7 +8,10 @@ public sealed interface ClientReply {
 
   record Began(TxId txId, long deadlineMillis) implements ClientReply {}
 
-  record Enlisted(TxId txId) implements ClientReply {}
+  /**
+   * @param deadlineMillis when the transaction is aborted unless commit has begun
+   */
+  record Enlisted(TxId txId, long deadlineMillis) implements ClientReply {}
 
   record Answered(Answer answer, TxPhase phase) implements ClientReply {}
 

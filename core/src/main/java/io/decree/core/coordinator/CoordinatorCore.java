@@ -229,7 +229,7 @@ public final class CoordinatorCore {
                 + " at "
                 + known.ref.address());
       } else {
-        effects.reply(callId, new ClientReply.Enlisted(txId));
+        effects.reply(callId, new ClientReply.Enlisted(txId, tx.deadlineMillis));
       }
       return;
     }
@@ -253,7 +253,7 @@ public final class CoordinatorCore {
     }
     tx.participants.put(participant.name(), new ParticipantProgress(participant));
     tx.event(nowMillis, "enlisted " + participant.name());
-    effects.reply(callId, new ClientReply.Enlisted(txId));
+    effects.reply(callId, new ClientReply.Enlisted(txId, tx.deadlineMillis));
   }
 
   /**

@@ -15,7 +15,7 @@ final class Branch {
   final TxId txId;
   private BranchState state;
   long stateSinceMillis;
-  final long activeDeadlineMillis;
+  long activeDeadlineMillis;
   List<ParticipantRef> peers = List.of();
   byte[] branchData = new byte[0];
   Vote vote;

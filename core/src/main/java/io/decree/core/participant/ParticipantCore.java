@@ -171,6 +171,19 @@ public final class ParticipantCore {
     return true;
   }
 
+  /**
+   * The coordinator accepted this participant into {@code txId} and will abort it at {@code
+   * deadlineMillis} unless commit begins. The branch may abort on its own after that, also if the
+   * coordinator crashed and forgot the transaction: nobody can hold a YES of a branch that has not
+   * voted.
+   */
+  public void onEnlisted(TxId txId, long deadlineMillis) {
+    Branch b = branches.get(txId);
+    if (b != null && b.state() == BranchState.ACTIVE && deadlineMillis > 0) {
+      b.activeDeadlineMillis = Math.min(b.activeDeadlineMillis, deadlineMillis);
+    }
+  }
+
   // ---------------------------------------------------------------- messages
 
   public void onMessage(Message message, long nowMillis) {

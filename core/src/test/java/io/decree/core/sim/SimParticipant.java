@@ -89,6 +89,9 @@ final class SimParticipant {
                 callId,
                 reply -> {
                   boolean ok = reply instanceof ClientReply.Enlisted;
+                  if (up() && reply instanceof ClientReply.Enlisted e) {
+                    core.onEnlisted(txId, e.deadlineMillis());
+                  }
                   if (up()) {
                     sim.sendToClient(ref.name(), client, () -> done.accept(ok));
                   }
