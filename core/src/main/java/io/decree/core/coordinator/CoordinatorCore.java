@@ -413,6 +413,16 @@ public final class CoordinatorCore {
       return;
     }
     p.heardFrom(nowMillis);
+    if (!result.outcome().definite() && result.reason().startsWith("forgotten")) {
+      // The participant finished and forgot the branch before we learned the outcome (we were
+      // down longer than its retention). Nobody can prove it now: say so for good, stop asking.
+      tx.decisionUncertainReason =
+          "forgotten: " + p.ref + " no longer remembers the one-phase outcome";
+      undecidedCount--;
+      end(tx, nowMillis);
+      replyToWaiters(tx, Answer.unknown(tx.id, tx.decisionUncertainReason));
+      return;
+    }
     if (!result.outcome().definite()) {
       tx.event(nowMillis, result.from().name() + " could not finish: " + result.reason());
       replyToWaiters(

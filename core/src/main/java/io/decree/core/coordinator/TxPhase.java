@@ -24,7 +24,8 @@ public enum TxPhase {
       case ACTIVE -> next == PREPARING || next == DELEGATING || next == DECIDING || next == ENDED;
       case PREPARING -> next == DECIDING;
       case DELEGATING -> next == ONE_PHASE || next == DECIDING;
-      case ONE_PHASE -> next == DECIDING || next == COMMITTING || next == ABORTING;
+      // ONE_PHASE -> ENDED: the participant no longer remembers the outcome (see CoordinatorCore).
+      case ONE_PHASE -> next == DECIDING || next == COMMITTING || next == ABORTING || next == ENDED;
       case DECIDING -> next == COMMITTING || next == ABORTING;
       case COMMITTING, ABORTING -> next == ENDED;
       case ENDED -> false;

@@ -55,6 +55,11 @@ class SimulationTest {
             .withParticipant(
                 base.participant()
                     .withTimings(3_000, 300, new io.decree.core.Backoff(50, 2_000), 2_000));
+    String replay = System.getProperty("decree.sim.seed");
+    if (replay != null) {
+      assertRunHolds(Long.parseLong(replay), forgetful);
+      return;
+    }
     long base64 = ThreadLocalRandom.current().nextLong();
     for (int i = 0; i < (SOAK ? 5_000 : 300); i++) {
       assertRunHolds(base64 + i, forgetful);
