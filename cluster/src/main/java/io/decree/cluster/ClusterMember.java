@@ -1,0 +1,382 @@
+package io.decree.cluster;
+
+import io.decree.cluster.ClusterUnavailableException.Reason;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.RaftException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One member of the coordinator cluster: this node's Ratis server (gRPC transport, storage in the
+ * data dir) running the {@link DecisionStateMachine}, and a Raft client to the group. Every Ratis
+ * setting that matters for safety or for bounded waiting is set here explicitly, not left to the
+ * library's defaults; docs/cluster.md explains each.
+ */
+public final class ClusterMember implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ClusterMember.class);
+
+  /** Pause between Ratis client retries (leader lookup, a leader not ready yet). */
+  private static final long RETRY_SLEEP_MILLIS = 100;
+
+  private final ClusterOptions options;
+  private final RaftPeerId selfId;
+  private final RaftGroup group;
+  private final DecisionStateMachine stateMachine;
+  private final RaftServer server;
+  private final RaftServer.Division division;
+  private final RaftClient client;
+
+  private ClusterMember(
+      ClusterOptions options,
+      RaftGroup group,
+      DecisionStateMachine stateMachine,
+      RaftServer server,
+      RaftServer.Division division,
+      RaftClient client) {
+    this.options = options;
+    this.selfId = RaftPeerId.valueOf(options.nodeId());
+    this.group = group;
+    this.stateMachine = stateMachine;
+    this.server = server;
+    this.division = division;
+    this.client = client;
+  }
+
+  /**
+   * Starts this node's Ratis server and its client. A fresh data dir is formatted with the cluster
+   * list as the initial configuration (or an empty one when {@code joining}); an existing one is
+   * recovered, and the replicated configuration in it wins over the list.
+   */
+  public static ClusterMember start(ClusterOptions options) {
+    RaftGroupId groupId = RaftGroupId.valueOf(options.groupUuid());
+    List<RaftPeer> peers = new ArrayList<>();
+    for (ClusterPeers.Peer p : options.peers().peers()) {
+      peers.add(toRaftPeer(p));
+    }
+    RaftGroup group = RaftGroup.valueOf(groupId, peers);
+    boolean fresh = !Files.exists(options.dataDir().resolve(options.groupUuid().toString()));
+    // A joining member must not start elections in a configuration it is not part of yet; Ratis'
+    // own tests start new members with an empty group and let setConfiguration add them.
+    RaftGroup startGroup = options.joining() && fresh ? RaftGroup.valueOf(groupId) : group;
+    DecisionStateMachine stateMachine = new DecisionStateMachine();
+    RaftServer server = null;
+    try {
+      Files.createDirectories(options.dataDir());
+      server =
+          RaftServer.newBuilder()
+              .setServerId(RaftPeerId.valueOf(options.nodeId()))
+              .setGroup(startGroup)
+              .setStateMachine(stateMachine)
+              .setProperties(serverProperties(options))
+              .setOption(RaftStorage.StartupOption.RECOVER)
+              .build();
+      server.start();
+      RaftServer.Division division = server.getDivision(groupId);
+      RaftClient client = newClient(options, group, options.appendTimeoutMillis());
+      log.info(
+          "cluster member {} started at {} in group {} ({}), data in {}",
+          options.nodeId(),
+          options.self().address(),
+          options.groupName(),
+          fresh ? (options.joining() ? "fresh, joining" : "fresh") : "recovered",
+          options.dataDir());
+      return new ClusterMember(options, group, stateMachine, server, division, client);
+    } catch (IOException | RuntimeException e) {
+      if (server != null) {
+        try {
+          server.close();
+        } catch (IOException | RuntimeException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw new IllegalStateException(
+          "cluster member " + options.nodeId() + " failed to start: " + e.getMessage(), e);
+    }
+  }
+
+  static RaftProperties serverProperties(ClusterOptions options) {
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(options.dataDir().toFile()));
+    GrpcConfigKeys.Server.setHost(p, options.self().host());
+    GrpcConfigKeys.Server.setPort(p, options.self().port());
+
+    // Elections: 1-2 s by default, so a loaded 2-core machine does not flap.
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(options.electionTimeoutMinMillis()));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(options.electionTimeoutMaxMillis()));
+    RaftServerConfigKeys.LeaderElection.setPreVote(p, true);
+    RaftServerConfigKeys.setCloseThreshold(p, TimeDuration.valueOf(10, TimeUnit.SECONDS));
+
+    // Durability: an entry counts toward the commit index only after it was fsynced (FileChannel
+    // .force) on that replica: synchronous flush, neither "unsafe" nor "async" flush. forceSyncNum
+    // bounds how many entries one fsync may cover; the log worker also flushes whenever its queue
+    // runs dry, so it batches fsyncs under load and never delays one when idle.
+    RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
+    RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, false);
+    RaftServerConfigKeys.Log.setForceSyncNum(p, 128);
+    RaftServerConfigKeys.Log.StateMachineData.setSync(p, true);
+    RaftServerConfigKeys.Log.setSegmentSizeMax(
+        p, SizeInBytes.valueOf(options.segmentSizeMaxBytes()));
+    RaftServerConfigKeys.Log.setPreallocatedSize(
+        p, SizeInBytes.valueOf(Math.min(4L << 20, options.segmentSizeMaxBytes())));
+
+    // Snapshots every snapshotThresholdEntries; then the log is purged up to the snapshot (closed
+    // segments only), keeping two snapshot files.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, options.snapshotThresholdEntries());
+    RaftServerConfigKeys.Snapshot.setCreationGap(p, 1);
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgeGap(p, 1);
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+
+    // Linearizable reads through ReadIndex; bounded.
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Read.setTimeout(p, millis(options.readTimeoutMillis()));
+    return p;
+  }
+
+  /**
+   * A client whose every request gives up: Ratis clients retry forever unless bounded. Attempts are
+   * spread over {@code budgetMillis}; callers still put their own deadline on each future.
+   */
+  private static RaftClient newClient(ClusterOptions options, RaftGroup group, long budgetMillis) {
+    RaftProperties p = new RaftProperties();
+    long requestTimeout = Math.max(500, Math.min(budgetMillis, 3000));
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, millis(requestTimeout));
+    RaftClientConfigKeys.Rpc.setWatchRequestTimeout(p, millis(requestTimeout));
+    RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 64);
+    int attempts = (int) Math.max(3, budgetMillis / RETRY_SLEEP_MILLIS);
+    RetryPolicy retry =
+        RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts, millis(RETRY_SLEEP_MILLIS));
+    return RaftClient.newBuilder()
+        .setClientId(ClientId.randomId())
+        .setRaftGroup(group)
+        .setLeaderId(RaftPeerId.valueOf(options.nodeId()))
+        .setProperties(p)
+        .setRetryPolicy(retry)
+        .build();
+  }
+
+  private static TimeDuration millis(long value) {
+    return TimeDuration.valueOf(value, TimeUnit.MILLISECONDS);
+  }
+
+  private static RaftPeer toRaftPeer(ClusterPeers.Peer p) {
+    return RaftPeer.newBuilder().setId(p.id()).setAddress(p.address()).build();
+  }
+
+  // ---------------------------------------------------------------- state
+
+  public String nodeId() {
+    return options.nodeId();
+  }
+
+  public ClusterOptions options() {
+    return options;
+  }
+
+  /** Leads and has applied every entry of earlier terms (its state is the whole log). */
+  public boolean isLeaderReady() {
+    return division.getInfo().isLeader() && division.getInfo().isLeaderReady();
+  }
+
+  public long currentTerm() {
+    return division.getInfo().getCurrentTerm();
+  }
+
+  /** The leader this member knows of, if any. */
+  public Optional<String> leaderId() {
+    RaftPeerId leader = division.getInfo().getLeaderId();
+    return leader == null ? Optional.empty() : Optional.of(leader.toString());
+  }
+
+  public boolean isAlive() {
+    return division.getInfo().isAlive();
+  }
+
+  /** The voting members in the configuration this member has (committed or not). */
+  public List<ClusterPeers.Peer> currentMembers() {
+    Collection<RaftPeer> peers = division.getRaftConf().getCurrentPeers();
+    List<ClusterPeers.Peer> members = new ArrayList<>(peers.size());
+    for (RaftPeer p : peers) {
+      members.add(ClusterPeers.Peer.of(p.getId().toString(), p.getAddress()));
+    }
+    return members;
+  }
+
+  /** Index of the first entry still in the local Raft log (above 0 once purged). */
+  public long logStartIndex() {
+    return division.getRaftLog().getStartIndex();
+  }
+
+  public long lastAppliedIndex() {
+    return division.getInfo().getLastAppliedIndex();
+  }
+
+  DecisionStateMachine stateMachine() {
+    return stateMachine;
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /** Appends one encoded batch as one Raft entry; completes with the state machine's reply. */
+  CompletableFuture<byte[]> submit(byte[] entry) {
+    return client
+        .async()
+        .send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)))
+        .thenApply(ClusterMember::replyBytes);
+  }
+
+  /** A linearizable read (ReadIndex at the leader, then the state machine's {@code query}). */
+  CompletableFuture<byte[]> readLinearizable(byte[] query) {
+    return client
+        .async()
+        .sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(query)))
+        .thenApply(ClusterMember::replyBytes);
+  }
+
+  private static byte[] replyBytes(RaftClientReply reply) {
+    if (!reply.isSuccess()) {
+      RaftException e = reply.getException();
+      throw new ClusterUnavailableException(
+          Reason.NO_QUORUM,
+          "Ratis refused the request: " + (e == null ? "no reason given" : e.getMessage()),
+          e);
+    }
+    return reply.getMessage().getContent().toByteArray();
+  }
+
+  // ---------------------------------------------------------------- administration
+
+  /**
+   * Adds a voting member (it must be running, started with {@code joining}). Returns once the new
+   * configuration is committed; the new member first catches up from the leader's log or, when the
+   * log was purged, from a snapshot.
+   *
+   * @throws ClusterUnavailableException if the change is not confirmed within the membership
+   *     timeout
+   */
+  public void addMember(String peerId, String address) {
+    ClusterPeers.Peer peer = ClusterPeers.Peer.of(peerId, address);
+    if (currentMembers().stream().anyMatch(p -> p.id().equals(peerId))) {
+      throw new IllegalArgumentException("member " + peerId + " is already in the cluster");
+    }
+    changeConfiguration(
+        SetConfigurationRequest.Arguments.newBuilder()
+            .setServersInNewConf(List.of(toRaftPeer(peer)))
+            .setMode(SetConfigurationRequest.Mode.ADD)
+            .build(),
+        "add " + peerId + " at " + address);
+  }
+
+  /**
+   * Removes a voting member. Compare-and-set against the configuration this member sees, so two
+   * concurrent changes cannot silently undo each other.
+   */
+  public void removeMember(String peerId) {
+    Collection<RaftPeer> current = division.getRaftConf().getCurrentPeers();
+    List<RaftPeer> remaining = new ArrayList<>();
+    for (RaftPeer p : current) {
+      if (!p.getId().toString().equals(peerId)) {
+        remaining.add(p);
+      }
+    }
+    if (remaining.size() == current.size()) {
+      throw new IllegalArgumentException("member " + peerId + " is not in the cluster");
+    }
+    if (remaining.isEmpty()) {
+      throw new IllegalArgumentException("cannot remove the last member " + peerId);
+    }
+    changeConfiguration(
+        SetConfigurationRequest.Arguments.newBuilder()
+            .setServersInNewConf(remaining)
+            .setServersInCurrentConf(new ArrayList<>(current))
+            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+            .build(),
+        "remove " + peerId);
+  }
+
+  private void changeConfiguration(SetConfigurationRequest.Arguments arguments, String what) {
+    // Own client: a membership change may wait for a new member to catch up, far longer than an
+    // append is allowed to take.
+    try (RaftClient admin = newClient(options, group, options.membershipTimeoutMillis())) {
+      RaftClientReply reply = admin.admin().setConfiguration(arguments);
+      if (!reply.isSuccess()) {
+        throw new ClusterUnavailableException(
+            Reason.NO_QUORUM, "membership change (" + what + ") refused: " + reply.getException());
+      }
+      log.info("membership change done: {}", what);
+    } catch (IOException e) {
+      throw new ClusterUnavailableException(
+          Reason.NO_QUORUM, "membership change (" + what + ") failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Takes a snapshot on this member now (the auto-trigger also does, every snapshotThresholdEntries
+   * entries); the log is then purged up to it.
+   *
+   * @return the snapshot's log index
+   */
+  public long takeSnapshot() {
+    try {
+      RaftClientReply reply =
+          client.getSnapshotManagementApi(selfId).create(true, options.membershipTimeoutMillis());
+      if (!reply.isSuccess()) {
+        throw new ClusterUnavailableException(
+            Reason.NO_QUORUM, "snapshot refused: " + reply.getException());
+      }
+      return reply.getLogIndex();
+    } catch (IOException e) {
+      throw new UncheckedIOException("snapshot on " + nodeId() + " failed", e);
+    }
+  }
+
+  /** Where this member's Raft storage for the group lives. */
+  public Path storageDir() {
+    return options.dataDir().resolve(options.groupUuid().toString());
+  }
+
+  @Override
+  public void close() {
+    try {
+      client.close();
+    } catch (IOException | RuntimeException e) {
+      log.warn("cluster member {}: closing the Raft client: {}", nodeId(), e.toString());
+    }
+    try {
+      server.close();
+    } catch (IOException | RuntimeException e) {
+      log.warn("cluster member {}: closing the Raft server: {}", nodeId(), e.toString());
+    }
+  }
+}
