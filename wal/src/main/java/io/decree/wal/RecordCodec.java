@@ -49,12 +49,26 @@ public final class RecordCodec {
 
   public static byte[] encode(int type, long durableThrough, byte[] payload) {
     byte[] frame = new byte[frameLength(payload.length)];
-    ByteBuffer buf = ByteBuffer.wrap(frame);
+    encodeInto(frame, type, durableThrough, payload);
+    return frame;
+  }
+
+  /**
+   * Encodes into the start of {@code dst} (at least {@link #frameLength} bytes), returning the
+   * frame length. The writer thread reuses one buffer so a batch allocates no frames.
+   */
+  public static int encodeInto(byte[] dst, int type, long durableThrough, byte[] payload) {
+    int length = frameLength(payload.length);
+    if (dst.length < length) {
+      throw new IllegalArgumentException(
+          "buffer of " + dst.length + " bytes cannot hold a frame of " + length);
+    }
+    ByteBuffer buf = ByteBuffer.wrap(dst);
     buf.put(VERSION).putInt(type).putLong(durableThrough).putInt(payload.length).put(payload);
     CRC32C crc = new CRC32C();
-    crc.update(frame, 0, buf.position());
+    crc.update(dst, 0, buf.position());
     buf.putInt((int) crc.getValue());
-    return frame;
+    return length;
   }
 
   public static Frame decode(byte[] frame) throws InvalidFrameException {

@@ -1,0 +1,117 @@
+package io.decree.wal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Group commit under concurrency: futures complete in position order and only after their batch's
+ * sync, and a failed sync fails its batch and everything after it but nothing synced before it.
+ */
+class ChronicleWalWritePathTest {
+  @TempDir Path tmp;
+
+  @Test
+  void futuresCompleteInPositionOrderAndOnlyAfterTheirSync() throws Exception {
+    AtomicLong syncs = new AtomicLong();
+    WalConfig config =
+        WalConfig.builder()
+            .directory(tmp.resolve("wal"))
+            .maxRecordBytes(1024)
+            .beforeSync(syncs::incrementAndGet)
+            .build();
+    int threads = 16;
+    int perThread = 200;
+    List<Long> completionOrder = new ArrayList<>();
+    try (ChronicleWal wal = ChronicleWal.open(config)) {
+      List<Thread> workers = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        Thread w =
+            new Thread(
+                () -> {
+                  for (int i = 0; i < perThread; i++) {
+                    long syncsBefore = syncs.get();
+                    CompletableFuture<Long> f = wal.append(1, new byte[100]);
+                    // A callback registered after its future completed runs on this thread
+                    // instead; only those run by the WAL's writer show completion order.
+                    f.whenComplete(
+                        (position, error) -> {
+                          if (Thread.currentThread().getName().startsWith("decree-wal-")) {
+                            synchronized (completionOrder) {
+                              completionOrder.add(error == null ? position : -1);
+                            }
+                          }
+                        });
+                    long position = f.orTimeout(30, TimeUnit.SECONDS).join();
+                    // Its batch was synced after it was queued, and it is durable now.
+                    assertThat(syncs.get()).isGreaterThan(syncsBefore);
+                    assertThat(wal.durablePosition()).isGreaterThanOrEqualTo(position);
+                  }
+                });
+        workers.add(w);
+        w.start();
+      }
+      for (Thread w : workers) {
+        w.join(60_000);
+        assertThat(w.isAlive()).isFalse();
+      }
+      assertThat(wal.stats().records()).isEqualTo((long) threads * perThread);
+    }
+    synchronized (completionOrder) {
+      assertThat(completionOrder).isNotEmpty().isSorted().doesNotHaveDuplicates();
+    }
+  }
+
+  @Test
+  void aFailedSyncFailsItsBatchButNotTheBatchesSyncedBeforeIt() throws Exception {
+    AtomicInteger syncsLeft = new AtomicInteger(Integer.MAX_VALUE);
+    WalConfig config =
+        WalConfig.builder()
+            .directory(tmp.resolve("wal"))
+            .maxRecordBytes(1024)
+            .maxBatch(4)
+            .beforeSync(
+                () -> {
+                  if (syncsLeft.getAndDecrement() <= 0) {
+                    throw new IOException("EIO (simulated)");
+                  }
+                })
+            .build();
+    try (ChronicleWal wal = ChronicleWal.open(config)) {
+      syncsLeft.set(5);
+      List<CompletableFuture<Long>> futures = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        futures.add(wal.append(1, new byte[100]));
+      }
+      int ok = 0;
+      boolean failedSeen = false;
+      for (CompletableFuture<Long> f : futures) {
+        try {
+          long position = f.orTimeout(30, TimeUnit.SECONDS).join();
+          // Once one record failed, every later one failed too: no success after a failure.
+          assertThat(failedSeen).isFalse();
+          assertThat(position).isLessThanOrEqualTo(wal.durablePosition());
+          ok++;
+        } catch (CompletionException e) {
+          assertThat(e.getCause()).isInstanceOf(WalSyncException.class);
+          failedSeen = true;
+        }
+      }
+      assertThat(failedSeen).isTrue();
+      assertThat(ok).isLessThanOrEqualTo(5 * 4);
+      List<WalRecord> replayed = new ArrayList<>();
+      wal.replay(replayed::add);
+      assertThat(replayed).hasSize(ok);
+    }
+  }
+}
