@@ -28,6 +28,8 @@ import java.util.UUID;
  * @param snapshotThresholdEntries take a snapshot after this many applied entries
  * @param segmentSizeMaxBytes size at which a Raft log segment is closed; only closed segments are
  *     purged after a snapshot
+ * @param snapshotOnStop take a snapshot when the member stops cleanly (shorter restarts); a crash
+ *     takes none, and the restart replays the log
  */
 public record ClusterOptions(
     String nodeId,
@@ -44,7 +46,8 @@ public record ClusterOptions(
     int batchBytesMax,
     int queuedRecordsMax,
     long snapshotThresholdEntries,
-    long segmentSizeMaxBytes) {
+    long segmentSizeMaxBytes,
+    boolean snapshotOnStop) {
 
   public static final String DEFAULT_GROUP_NAME = "decree-coordinators";
 
@@ -112,7 +115,8 @@ public record ClusterOptions(
         .batchBytesMax(batchBytesMax)
         .queuedRecordsMax(queuedRecordsMax)
         .snapshotThresholdEntries(snapshotThresholdEntries)
-        .segmentSizeMaxBytes(segmentSizeMaxBytes);
+        .segmentSizeMaxBytes(segmentSizeMaxBytes)
+        .snapshotOnStop(snapshotOnStop);
   }
 
   /** Defaults suit a small cluster on loaded machines: elections 1-2 s, appends bounded at 5 s. */
@@ -132,6 +136,7 @@ public record ClusterOptions(
     private int queuedRecordsMax = 16_384;
     private long snapshotThresholdEntries = 10_000;
     private long segmentSizeMaxBytes = 8L << 20;
+    private boolean snapshotOnStop = true;
 
     private Builder() {}
 
@@ -211,6 +216,11 @@ public record ClusterOptions(
       return this;
     }
 
+    public Builder snapshotOnStop(boolean value) {
+      snapshotOnStop = value;
+      return this;
+    }
+
     public ClusterOptions build() {
       return new ClusterOptions(
           nodeId,
@@ -227,7 +237,8 @@ public record ClusterOptions(
           batchBytesMax,
           queuedRecordsMax,
           snapshotThresholdEntries,
-          segmentSizeMaxBytes);
+          segmentSizeMaxBytes,
+          snapshotOnStop);
     }
   }
 }

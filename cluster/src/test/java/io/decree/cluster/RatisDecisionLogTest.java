@@ -168,7 +168,8 @@ class RatisDecisionLogTest {
   void theWholeClusterRestartsFromDisk() throws Exception {
     List<CoordinatorRecord> before;
     DecisionRecord first;
-    try (TestCluster cluster = new TestCluster(dir, 3, b -> b)) {
+    // No snapshot at stop: as after a crash, the restart replays the Raft log itself.
+    try (TestCluster cluster = new TestCluster(dir, 3, b -> b.snapshotOnStop(false))) {
       cluster.startAll(3);
       RatisDecisionLog leader = cluster.awaitLeader();
       first = await5(leader.appendDecision(decision(Decision.COMMIT)));
@@ -243,7 +244,8 @@ class RatisDecisionLogTest {
 
   @Test
   void withoutAQuorumAnAppendFailsWithinItsDeadline() throws Exception {
-    try (TestCluster cluster = new TestCluster(dir, 3, b -> b.appendTimeoutMillis(2_000))) {
+    try (TestCluster cluster =
+        new TestCluster(dir, 3, b -> b.appendTimeoutMillis(2_000).readTimeoutMillis(2_000))) {
       cluster.startAll(3);
       RatisDecisionLog leader = cluster.awaitLeader();
       await5(leader.appendDecision(decision(Decision.COMMIT)));
@@ -266,6 +268,14 @@ class RatisDecisionLogTest {
           .hasMessageMatching(
               "(no coordinator quorum|coordinator leadership changed|not the coordinator leader).*");
       assertThat(elapsedMillis).isLessThan(2_000 + 1_000);
+
+      long readStart = System.nanoTime();
+      assertThat(leader.readDecision(decision(Decision.COMMIT).txId()))
+          .failsWithin(Duration.ofSeconds(5))
+          .withThrowableOfType(ExecutionException.class)
+          .withMessageContaining("no coordinator quorum");
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - readStart))
+          .isLessThan(2_000 + 1_000);
 
       // The leader notices it lost its majority and steps down; the driver hears false.
       await("the isolated leader steps down")
