@@ -143,8 +143,12 @@ class RatisDecisionLogTest {
       String oldLeader = leader.member().nodeId();
       long oldTerm = leader.leaderTerm();
       cluster.stop(oldLeader);
+      long stopped = System.nanoTime();
 
       RatisDecisionLog next = cluster.awaitLeader();
+      System.out.printf(
+          "failover: %s ready to lead %d ms after the old leader stopped%n",
+          next.member().nodeId(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped));
       assertThat(next.member().nodeId()).isNotEqualTo(oldLeader);
       assertThat(next.leaderTerm()).isGreaterThan(oldTerm);
       await().atMost(Duration.ofSeconds(5)).until(() -> heard.contains(true));
