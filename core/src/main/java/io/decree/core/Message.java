@@ -36,8 +36,17 @@ public sealed interface Message {
   record OnePhaseResult(TxId txId, ParticipantRef from, Outcome outcome, String reason)
       implements Message {}
 
-  /** Prepared participant → coordinator: what was decided? */
-  record Inquiry(TxId txId, ParticipantRef from) implements Message {}
+  /**
+   * Prepared participant → coordinator: what was decided?
+   *
+   * @param heuristic null, or the outcome an operator forced on the asking branch (a heuristic
+   *     decision): the coordinator compares it with the decision and raises an alarm if they differ
+   */
+  record Inquiry(TxId txId, ParticipantRef from, Decision heuristic) implements Message {
+    public Inquiry(TxId txId, ParticipantRef from) {
+      this(txId, from, null);
+    }
+  }
 
   /**
    * Participant → peer (cooperative termination), or coordinator → delegated participant: what do

@@ -386,14 +386,27 @@ public final class CoordinatorCore {
       return;
     }
     ParticipantProgress p = tx.participants.get(ack.from().name());
-    if (p == null || tx.decision == null || !tx.decisionDurable) {
+    if (tx.decision == null || !tx.decisionDurable) {
+      return;
+    }
+    if (p == null && ack.decision() != tx.decision) {
+      // A forced branch this node does not list (lost in a restart, or a presumed abort): keep it,
+      // so the mismatch is an alarm here too.
+      p = new ParticipantProgress(ack.from());
+      p.acknowledged = true;
+      tx.participants.put(ack.from().name(), p);
+    }
+    if (p == null) {
       return;
     }
     p.heardFrom(nowMillis);
     if (ack.decision() != tx.decision) {
       // The participant applied the other outcome: only an operator's forced (heuristic)
-      // decision can cause this. Keep driving ours and leave the alarm on the record.
-      tx.event(nowMillis, "ALARM: " + ack.from().name() + " reports " + ack.decision());
+      // decision can cause this. Record the alarm, stop retrying that participant, and keep the
+      // transaction open (no END) so the alarm stays visible and survives a restart: a restarted
+      // coordinator re-drives phase 2 and hears the mismatch again.
+      p.heuristic = ack.decision();
+      checkHeuristic(tx, p, nowMillis);
       return;
     }
     if (!p.acknowledged) {
@@ -462,6 +475,21 @@ public final class CoordinatorCore {
     if (p != null) {
       p.heardFrom(nowMillis);
     }
+    if (inquiry.heuristic() != null) {
+      // An operator forced this branch. Keep what it reports, even if this node lost the
+      // participant (restart, presumed abort): an alarm must not depend on what we remember.
+      if (p == null && tx.phase() != TxPhase.ACTIVE && tx.phase() != TxPhase.PREPARING) {
+        p = new ParticipantProgress(from);
+        p.acknowledged = true; // not a phase-2 target of the logged decision
+        p.heardFrom(nowMillis);
+        tx.participants.put(from.name(), p);
+      }
+      if (p != null) {
+        p.heuristic = inquiry.heuristic();
+        tx.event(nowMillis, from.name() + " reports a heuristic " + inquiry.heuristic());
+        checkHeuristic(tx, p, nowMillis);
+      }
+    }
     if (tx.decision != null && tx.decisionDurable) {
       sendOutcome(from, Answer.of(tx.id, tx.decision));
       return;
@@ -521,7 +549,40 @@ public final class CoordinatorCore {
       sendOutcome(inquirer, answer);
     }
     tx.inquirers.clear();
+    for (ParticipantProgress p : new ArrayList<>(tx.progress())) {
+      checkHeuristic(tx, p, nowMillis);
+    }
     maybeEnd(tx, nowMillis);
+  }
+
+  /**
+   * Compares a participant's heuristic (forced) outcome with the durable decision. A match means
+   * the participant applied the decision: it counts as its ack. A mismatch is a heuristic-mixed
+   * outcome: an ALARM on the timeline, no more phase-2 retries to it, and no END.
+   */
+  private void checkHeuristic(CoordinatorTx tx, ParticipantProgress p, long nowMillis) {
+    if (p.heuristic == null || !tx.decisionDurable) {
+      return;
+    }
+    if (p.heuristic == tx.decision) {
+      if (!p.acknowledged) {
+        p.acknowledged = true;
+        tx.event(nowMillis, p.ref.name() + " applied " + p.heuristic + " (heuristic, agrees)");
+        maybeEnd(tx, nowMillis);
+      }
+      return;
+    }
+    if (!p.alarmLogged) {
+      p.alarmLogged = true;
+      tx.event(
+          nowMillis,
+          "ALARM: heuristic mixed: "
+              + p.ref.name()
+              + " applied "
+              + p.heuristic
+              + " (forced by an operator), the decision is "
+              + tx.decision);
+    }
   }
 
   /**
@@ -652,6 +713,22 @@ public final class CoordinatorCore {
     return undecidedCount;
   }
 
+  /** Transactions held in memory (live and recently ended). */
+  public int heldCount() {
+    return txs.size();
+  }
+
+  /** Transactions held with a heuristic-mixed alarm. */
+  public int alarmCount() {
+    int count = 0;
+    for (CoordinatorTx tx : txs.values()) {
+      if (tx.alarm()) {
+        count++;
+      }
+    }
+    return count;
+  }
+
   public long forgottenBeforeMillis() {
     return forgottenBeforeMillis;
   }
@@ -746,7 +823,7 @@ public final class CoordinatorCore {
   private void sendPhaseTwo(CoordinatorTx tx, long nowMillis) {
     Message.PhaseTwo phaseTwo = null;
     for (ParticipantProgress p : tx.progress()) {
-      if (!p.acknowledged && nowMillis >= p.nextRetryMillis) {
+      if (!p.acknowledged && !p.alarm(tx.decision) && nowMillis >= p.nextRetryMillis) {
         if (phaseTwo == null) {
           phaseTwo = new Message.PhaseTwo(tx.id, tx.decision);
         }
@@ -759,7 +836,8 @@ public final class CoordinatorCore {
 
   private void maybeEnd(CoordinatorTx tx, long nowMillis) {
     if ((tx.phase() == TxPhase.COMMITTING || tx.phase() == TxPhase.ABORTING)
-        && tx.allAcknowledged()) {
+        && tx.allAcknowledged()
+        && !tx.alarm()) {
       end(tx, nowMillis);
       effects.append(new EndRecord(tx.id, nowMillis));
       tx.endWaiters.forEach(c -> replyDecision(c, tx));
@@ -909,7 +987,7 @@ public final class CoordinatorCore {
 
   private TxView view(CoordinatorTx tx, long nowMillis) {
     List<ParticipantView> participants = new ArrayList<>();
-    tx.progress().forEach(p -> participants.add(p.view()));
+    tx.progress().forEach(p -> participants.add(p.view(tx.durableDecision())));
     return new TxView(
         tx.id,
         tx.phase(),
@@ -926,8 +1004,13 @@ public final class CoordinatorCore {
     int retries = 0;
     long nextRetry = 0;
     List<String> waitingOn = new ArrayList<>();
+    List<String> alarms = new ArrayList<>();
     for (ParticipantProgress p : tx.progress()) {
       contacts.add(p.contact());
+      if (p.alarm(tx.durableDecision())) {
+        alarms.add(p.ref.name() + " applied " + p.heuristic + " (heuristic)");
+        continue;
+      }
       boolean waited =
           switch (tx.phase()) {
             case PREPARING -> p.vote == null;
@@ -950,8 +1033,17 @@ public final class CoordinatorCore {
               tx.decisionUncertainReason.isEmpty()
                   ? "the decision to be durable"
                   : "the decision log (" + tx.decisionUncertainReason + ")";
-          case COMMITTING, ABORTING -> "acks from " + String.join(", ", waitingOn);
+          case COMMITTING, ABORTING ->
+              waitingOn.isEmpty() ? "" : "acks from " + String.join(", ", waitingOn);
         };
+    if (!alarms.isEmpty()) {
+      waitingFor =
+          "an operator: heuristic mixed outcome, decision "
+              + tx.decision
+              + " but "
+              + String.join(", ", alarms)
+              + (waitingFor.isEmpty() ? "" : "; and " + waitingFor);
+    }
     if (waitingFor.isEmpty()) {
       return null;
     }

@@ -93,4 +93,14 @@ final class CoordinatorTx {
   boolean allAcknowledged() {
     return participants.values().stream().allMatch(p -> p.acknowledged);
   }
+
+  /** The durable decision, or null while undecided. */
+  Decision durableDecision() {
+    return decisionDurable ? decision : null;
+  }
+
+  boolean alarm() {
+    Decision d = durableDecision();
+    return participants.values().stream().anyMatch(p -> p.alarm(d));
+  }
 }

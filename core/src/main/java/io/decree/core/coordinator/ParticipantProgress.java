@@ -1,6 +1,7 @@
 package io.decree.core.coordinator;
 
 import io.decree.core.Blocking;
+import io.decree.core.Decision;
 import io.decree.core.ParticipantRef;
 import io.decree.core.Vote;
 
@@ -14,6 +15,15 @@ final class ParticipantProgress {
   long lastAttemptMillis;
   long lastSuccessMillis;
   String lastError = "";
+
+  /**
+   * The outcome an operator forced at this participant (heuristic), as it reported it in an ack or
+   * an inquiry; null if it reported none.
+   */
+  Decision heuristic;
+
+  /** The mismatch was written to the timeline once. */
+  boolean alarmLogged;
 
   ParticipantProgress(ParticipantRef ref) {
     this.ref = ref;
@@ -34,7 +44,13 @@ final class ParticipantProgress {
     return new Blocking.Contact(ref.name(), lastSuccessMillis, lastAttemptMillis, lastError);
   }
 
-  ParticipantView view() {
-    return new ParticipantView(ref, vote, acknowledged, contact());
+  /** The participant applied a forced outcome other than {@code decision}: heuristic-mixed. */
+  boolean alarm(Decision decision) {
+    return heuristic != null && decision != null && heuristic != decision;
+  }
+
+  ParticipantView view(Decision durableDecision) {
+    return new ParticipantView(
+        ref, vote, acknowledged, contact(), heuristic, alarm(durableDecision));
   }
 }

@@ -26,6 +26,11 @@ public record TxView(
     timeline = List.copyOf(timeline);
   }
 
+  /** Some participant applied a forced outcome other than the decision (heuristic-mixed). */
+  public boolean alarm() {
+    return participants.stream().anyMatch(ParticipantView::alarm);
+  }
+
   /** Something that happened to the transaction, for operators. */
   public record TimelineEvent(long atMillis, String event) {}
 }

@@ -27,6 +27,26 @@ final class Branch {
   /** An ABORT arrived while the resource was still preparing; apply it when prepare returns. */
   boolean abortWhenPrepared;
 
+  /** An operator forced the outcome in {@link #decision} (a heuristic decision). */
+  boolean heuristic;
+
+  String heuristicReason = "";
+  long heuristicAtMillis;
+
+  /** For a heuristic branch: the transaction's real decision, once learned; null until then. */
+  Decision realDecision;
+
+  /** For a heuristic branch: why the real decision cannot be learned, or empty. */
+  String realDecisionNote = "";
+
+  /** For a heuristic branch: when to ask the coordinator for the real decision next. */
+  long nextConfirmMillis;
+
+  int confirmAttempts;
+
+  /** An operator waits for the heuristic record to be durable. */
+  boolean operatorWaiting;
+
   long finishedAtMillis;
   int inquiries;
   long nextInquiryMillis;

@@ -12,6 +12,7 @@ import io.decree.core.TxId;
 import io.decree.core.Vote;
 import io.decree.core.participant.ParticipantRecord.CompletedRecord;
 import io.decree.core.participant.ParticipantRecord.DecisionRecord;
+import io.decree.core.participant.ParticipantRecord.HeuristicRecord;
 import io.decree.core.participant.ParticipantRecord.PreparedRecord;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -44,6 +45,12 @@ public final class ParticipantCore {
 
   /** Finished branches in the order they finished, so forgetting pops from the head. */
   private final ArrayDeque<Branch> finished = new ArrayDeque<>();
+
+  /**
+   * Heuristic branches that do not know the real decision yet: they ask the coordinator (telling it
+   * the forced outcome) until it answers, so that a mismatch becomes an alarm on both sides.
+   */
+  private final Map<TxId, Branch> unconfirmedHeuristics = new LinkedHashMap<>();
 
   private ParticipantEffects effects = new ParticipantEffects();
 
@@ -84,8 +91,23 @@ public final class ParticipantCore {
         b.peers = p.participants();
         b.branchData = p.branchData();
         b.vote = Vote.YES;
+      } else if (record instanceof HeuristicRecord h) {
+        Branch b = branches.computeIfAbsent(h.txId(), id -> recovered(id, nowMillis));
+        if (b.decision != null && b.decision != h.decision()) {
+          // A decision record whose sync was reported failed did reach the disk: it is the real
+          // decision, and the operator forced the other outcome after it.
+          b.realDecision = b.decision;
+        }
+        b.decision = h.decision();
+        b.heuristic = true;
+        b.heuristicReason = h.reason();
+        b.heuristicAtMillis = h.decidedAtMillis();
       } else if (record instanceof DecisionRecord d) {
         Branch b = branches.computeIfAbsent(d.txId(), id -> recovered(id, nowMillis));
+        if (b.heuristic) {
+          b.realDecision = d.decision();
+          continue;
+        }
         if (b.decision != null && b.decision != d.decision()) {
           throw new ProtocolViolation(
               "log holds two decisions for " + d.txId() + ": " + b.decision + ", " + d.decision());
@@ -106,6 +128,10 @@ public final class ParticipantCore {
     }
     List<Branch> all = new ArrayList<>(branches.values());
     for (Branch b : all) {
+      if (b.heuristic && b.realDecision == null) {
+        b.nextConfirmMillis = nowMillis;
+        unconfirmedHeuristics.put(b.txId, b);
+      }
       if (b.decision == null) {
         b.nextInquiryMillis = nowMillis; // in doubt: ask at once
       } else {
@@ -269,6 +295,14 @@ public final class ParticipantCore {
       return;
     }
     b.heardFrom(from, nowMillis);
+    if (b.heuristic) {
+      learnRealDecision(b, decision);
+      // Acknowledge with what this branch applied: a mismatch reaches the coordinator as an alarm.
+      if (b.state().finished()) {
+        sendAck(txId, b.decision);
+      } // LOGGING_DECISION or APPLYING: the ack goes out when applied
+      return;
+    }
     if (b.decision != null && b.decision != decision) {
       throw new ProtocolViolation(
           "branch " + txId + " got " + decision + " after " + b.decision + " (from " + from + ")");
@@ -322,6 +356,23 @@ public final class ParticipantCore {
     }
     String from = reply.from().toString();
     b.heardFrom(from, nowMillis);
+    if (b.heuristic) {
+      // Only the coordinator's answer is the real decision (peers may hold forced outcomes too).
+      if (reply.from() instanceof Peer.Coordinator) {
+        switch (reply.outcome()) {
+          case COMMITTED -> learnRealDecision(b, Decision.COMMIT);
+          case ABORTED -> learnRealDecision(b, Decision.ABORT);
+          case UNKNOWN -> {
+            b.lastAnswer = from + ": " + reply.reason();
+            if (reply.reason().startsWith("forgotten")) {
+              b.realDecisionNote = "the coordinator no longer remembers the decision";
+              unconfirmedHeuristics.remove(b.txId);
+            }
+          }
+        }
+      }
+      return;
+    }
     if (!b.state().inDoubt() || b.state() == BranchState.LOGGING_DECISION) {
       return;
     }
@@ -344,6 +395,12 @@ public final class ParticipantCore {
         tombstone(txId, nowMillis);
         answer = new Answer(Outcome.ABORTED, "");
       }
+    } else if (b.heuristic) {
+      // A forced outcome is not the decision: telling it to a peer would spread the guess.
+      answer =
+          new Answer(
+              Outcome.UNKNOWN,
+              "outcome forced here by an operator (heuristic); ask the coordinator for the decision");
     } else {
       answer =
           switch (b.state()) {
@@ -466,11 +523,27 @@ public final class ParticipantCore {
         sendVote(b.txId, Vote.YES, "");
       }
     } else if (record instanceof DecisionRecord) {
-      if (b.state() != BranchState.LOGGING_DECISION) {
+      if (b.state() != BranchState.LOGGING_DECISION || b.heuristic) {
         return;
       }
       move(b, BranchState.APPLYING, nowMillis);
       applyDecision(b);
+    } else if (record instanceof HeuristicRecord) {
+      if (b.state() != BranchState.LOGGING_DECISION || !b.heuristic) {
+        return;
+      }
+      move(b, BranchState.APPLYING, nowMillis);
+      applyDecision(b);
+      if (b.operatorWaiting) {
+        b.operatorWaiting = false;
+        effects.reply(
+            new OperatorReply(
+                b.txId,
+                OperatorReply.Kind.FORCED,
+                "recorded " + b.decision + " as a heuristic decision; applying it"));
+      }
+      b.nextConfirmMillis = nowMillis;
+      unconfirmedHeuristics.put(b.txId, b);
     }
   }
 
@@ -490,6 +563,10 @@ public final class ParticipantCore {
       b.lastAnswer = "vote could not be logged: " + reason;
       effects.call(new ResourceCall.Rollback(b.txId, b.branchData));
       sendVote(b.txId, Vote.NO, b.lastAnswer);
+    } else if (record instanceof HeuristicRecord && b.state() == BranchState.LOGGING_DECISION) {
+      // It may or may not be on disk; the operator's decision stands, so append it again.
+      b.lastAnswer = "heuristic record could not be logged (retrying): " + reason;
+      b.nextInquiryMillis = nowMillis + config.inquiry().delayMillis(1, b.txId.sequence());
     } else if (record instanceof DecisionRecord && b.state() == BranchState.LOGGING_DECISION) {
       b.lastAnswer = "decision could not be logged: " + reason;
       if (b.onePhase) {
@@ -503,6 +580,100 @@ public final class ParticipantCore {
       b.decision = null;
       move(b, BranchState.PREPARED, nowMillis);
       b.nextInquiryMillis = nowMillis + config.inquiry().delayMillis(1, b.txId.sequence());
+    }
+  }
+
+  // ---------------------------------------------------------------- operator
+
+  /**
+   * An operator forces the outcome of this branch (a heuristic decision, PROTOCOL.md rule 4). Only
+   * a PREPARED branch that does not know the decision is forced: the decision is recorded durably
+   * with the reason ({@link HeuristicRecord}), then applied. The answer comes as an {@link
+   * OperatorReply} effect, FORCED only once the record is durable. Refused when the branch already
+   * knows the other outcome or is not in doubt. The caller (the admin CLI) also checks the
+   * coordinator and the peers first; this is the last check, where the branch lives.
+   */
+  public void onOperatorDecision(TxId txId, Decision decision, String reason, long nowMillis) {
+    Branch b = branches.get(txId);
+    if (b == null) {
+      operatorReply(
+          txId,
+          OperatorReply.Kind.NOT_FOUND,
+          "no branch " + txId + " here (never seen, or finished and forgotten)");
+      return;
+    }
+    if (reason == null || reason.isBlank()) {
+      operatorReply(txId, OperatorReply.Kind.REFUSED, "a forced decision needs a reason");
+      return;
+    }
+    if (b.heuristic) {
+      if (b.decision == decision) {
+        operatorReply(
+            txId,
+            OperatorReply.Kind.ALREADY,
+            "already forced to " + decision + " by an operator: " + b.heuristicReason);
+      } else {
+        operatorReply(
+            txId,
+            OperatorReply.Kind.REFUSED,
+            "already forced to " + b.decision + " by an operator; a forced outcome is final here");
+      }
+      return;
+    }
+    if (b.decision != null) {
+      if (b.decision == decision) {
+        operatorReply(
+            txId, OperatorReply.Kind.ALREADY, "the branch already has the decision " + decision);
+      } else {
+        operatorReply(
+            txId,
+            OperatorReply.Kind.REFUSED,
+            "the branch already learned the decision " + b.decision + "; it cannot be " + decision);
+      }
+      return;
+    }
+    switch (b.state()) {
+      case PREPARED -> {
+        b.heuristic = true;
+        b.heuristicReason = reason;
+        b.heuristicAtMillis = nowMillis;
+        b.decision = decision;
+        b.operatorWaiting = true;
+        b.lastAnswer = "";
+        b.nextInquiryMillis = 0; // from now on: only a failed heuristic append schedules a retry
+        move(b, BranchState.LOGGING_DECISION, nowMillis);
+        effects.append(new HeuristicRecord(txId, decision, reason, nowMillis));
+      }
+      case ACTIVE, PREPARING, LOGGING_VOTE ->
+          operatorReply(
+              txId,
+              OperatorReply.Kind.REFUSED,
+              "the branch is "
+                  + b.state()
+                  + ", not prepared: it has not voted YES, so it is not in doubt");
+      case ABORTED ->
+          operatorReply(
+              txId,
+              decision == Decision.ABORT ? OperatorReply.Kind.ALREADY : OperatorReply.Kind.REFUSED,
+              "the branch is already ABORTED here (it never voted YES)");
+      case READ_ONLY ->
+          operatorReply(
+              txId, OperatorReply.Kind.REFUSED, "the branch voted READ_ONLY: nothing to force");
+      case LOGGING_DECISION, APPLYING, COMMITTED ->
+          operatorReply(
+              txId, OperatorReply.Kind.REFUSED, "the branch is " + b.state() + " and not in doubt");
+    }
+  }
+
+  private void operatorReply(TxId txId, OperatorReply.Kind kind, String message) {
+    effects.reply(new OperatorReply(txId, kind, message));
+  }
+
+  /** A heuristic branch learned the real decision; a mismatch is kept as an alarm. */
+  private void learnRealDecision(Branch b, Decision real) {
+    if (b.realDecision == null) {
+      b.realDecision = real;
+      unconfirmedHeuristics.remove(b.txId);
     }
   }
 
@@ -532,14 +703,30 @@ public final class ParticipantCore {
           if (b.onePhase && b.nextInquiryMillis != 0 && nowMillis >= b.nextInquiryMillis) {
             b.nextInquiryMillis = 0;
             effects.append(new DecisionRecord(b.txId, b.decision, true, b.branchData, nowMillis));
+          } else if (b.heuristic && b.nextInquiryMillis != 0 && nowMillis >= b.nextInquiryMillis) {
+            b.nextInquiryMillis = 0;
+            effects.append(
+                new HeuristicRecord(b.txId, b.decision, b.heuristicReason, b.heuristicAtMillis));
           }
         }
         case PREPARING, LOGGING_VOTE -> {}
       }
     }
+    for (Branch b : new ArrayList<>(unconfirmedHeuristics.values())) {
+      if (nowMillis >= b.nextConfirmMillis) {
+        b.confirmAttempts++;
+        b.nextConfirmMillis =
+            nowMillis + config.inquiry().delayMillis(b.confirmAttempts, b.txId.sequence());
+        b.attempted("coordinator", nowMillis);
+        effects.send(new Send(Peer.COORDINATOR, new Message.Inquiry(b.txId, self, b.decision)));
+      }
+    }
     while (!finished.isEmpty()
         && nowMillis - finished.peekFirst().finishedAtMillis >= config.retentionMillis()) {
       Branch old = finished.pollFirst();
+      if (old.heuristic) {
+        continue; // the audit of a forced outcome is kept; an operator reads it
+      }
       branches.remove(old.txId);
       forgottenBeforeMillis = Math.max(forgottenBeforeMillis, old.txId.createdAtMillis() + 1);
     }
@@ -650,7 +837,7 @@ public final class ParticipantCore {
 
   private BranchView view(Branch b) {
     Blocking blocking = null;
-    if (b.state().inDoubt()) {
+    if (b.state().inDoubt() && !b.heuristic) {
       String waitingFor =
           "decision from the coordinator"
               + (b.peers.size() > 1 ? " or a peer that knows it" : "")
@@ -665,6 +852,16 @@ public final class ParticipantCore {
               b.inquiries,
               b.nextInquiryMillis);
     }
-    return new BranchView(b.txId, b.state(), b.stateSinceMillis, b.vote, b.peers, blocking);
+    BranchView.Heuristic heuristic =
+        b.heuristic
+            ? new BranchView.Heuristic(
+                b.decision,
+                b.heuristicReason,
+                b.heuristicAtMillis,
+                b.realDecision,
+                b.realDecisionNote)
+            : null;
+    return new BranchView(
+        b.txId, b.state(), b.stateSinceMillis, b.vote, b.peers, blocking, heuristic);
   }
 }

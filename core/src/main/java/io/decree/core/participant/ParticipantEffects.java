@@ -12,6 +12,7 @@ public final class ParticipantEffects {
   private List<ParticipantRecord> appends = new ArrayList<>();
   private List<Send> sends = new ArrayList<>();
   private List<ResourceCall> resourceCalls = new ArrayList<>();
+  private List<OperatorReply> operatorReplies = new ArrayList<>();
 
   void append(ParticipantRecord record) {
     appends.add(record);
@@ -23,6 +24,10 @@ public final class ParticipantEffects {
 
   void call(ResourceCall call) {
     resourceCalls.add(call);
+  }
+
+  void reply(OperatorReply reply) {
+    operatorReplies.add(reply);
   }
 
   public List<ParticipantRecord> appends() {
@@ -37,8 +42,16 @@ public final class ParticipantEffects {
     return resourceCalls;
   }
 
+  /** Answers to operators' forced decisions ({@link ParticipantCore#onOperatorDecision}). */
+  public List<OperatorReply> operatorReplies() {
+    return operatorReplies;
+  }
+
   public boolean isEmpty() {
-    return appends.isEmpty() && sends.isEmpty() && resourceCalls.isEmpty();
+    return appends.isEmpty()
+        && sends.isEmpty()
+        && resourceCalls.isEmpty()
+        && operatorReplies.isEmpty();
   }
 
   ParticipantEffects drain() {
@@ -46,9 +59,11 @@ public final class ParticipantEffects {
     taken.appends = appends;
     taken.sends = sends;
     taken.resourceCalls = resourceCalls;
+    taken.operatorReplies = operatorReplies;
     appends = new ArrayList<>();
     sends = new ArrayList<>();
     resourceCalls = new ArrayList<>();
+    operatorReplies = new ArrayList<>();
     return taken;
   }
 }

@@ -35,6 +35,21 @@ public sealed interface ParticipantRecord {
       TxId txId, Decision decision, boolean onePhase, byte[] branchData, long decidedAtMillis)
       implements ParticipantRecord {}
 
+  /**
+   * An operator forced this prepared branch's outcome (a heuristic decision, PROTOCOL.md rule 4):
+   * synced before the resource applies it, kept for the audit and never forgotten by retention.
+   *
+   * @param reason the operator's words, shown with the branch from then on
+   */
+  record HeuristicRecord(TxId txId, Decision decision, String reason, long decidedAtMillis)
+      implements ParticipantRecord {
+    public HeuristicRecord {
+      if (reason == null || reason.isBlank()) {
+        throw new IllegalArgumentException("a heuristic decision needs the operator's reason");
+      }
+    }
+  }
+
   /** The resource applied the decision; the branch needs nothing more after a restart. */
   record CompletedRecord(TxId txId, Decision decision) implements ParticipantRecord {}
 }

@@ -77,6 +77,24 @@ final class SimCoordinator {
     }
     core.onMessage(message, sim.now());
     flush();
+    // A participant reporting a forced outcome: a mismatch with the decision must be an alarm here
+    // as soon as the coordinator heard it.
+    if (message instanceof Message.Ack a) {
+      sim.checker().checkCoordinatorAlarm(core, a.txId(), a.from().name(), a.decision(), sim.now());
+    } else if (message instanceof Message.Inquiry i && i.heuristic() != null) {
+      sim.checker()
+          .checkCoordinatorAlarm(core, i.txId(), i.from().name(), i.heuristic(), sim.now());
+    }
+  }
+
+  /** The first decision for {@code txId} that is on disk (what an admin query would find). */
+  io.decree.core.Decision syncedDecision(TxId txId) {
+    for (CoordinatorRecord r : disk.synced()) {
+      if (r instanceof DecisionRecord d && d.txId().equals(txId)) {
+        return d.decision();
+      }
+    }
+    return null;
   }
 
   /** Status as the final check sees it, straight from the core. */

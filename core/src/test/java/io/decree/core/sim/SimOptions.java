@@ -9,6 +9,8 @@ import io.decree.core.participant.ParticipantConfig;
  *
  * @param faultMillis simulated time with faults; then everything heals and restarts
  * @param quietMillis simulated time after healing in which everything must resolve
+ * @param operatorRate chance, every 10 ms of faulty time, that an operator forces a random in-doubt
+ *     branch (a heuristic decision), when the CLI's refusal rule would let them
  */
 record SimOptions(
     int participants,
@@ -25,7 +27,8 @@ record SimOptions(
     double noVoteRate,
     double readOnlyRate,
     CoordinatorConfig coordinator,
-    ParticipantConfig participant) {
+    ParticipantConfig participant,
+    double operatorRate) {
 
   static SimOptions defaults() {
     return new SimOptions(
@@ -45,7 +48,8 @@ record SimOptions(
         CoordinatorConfig.defaults()
             .withTimings(800, new Backoff(20, 1_000), 1_000_000)
             .withLimits(64, 8),
-        ParticipantConfig.defaults().withTimings(3_000, 300, new Backoff(50, 2_000), 1_000_000));
+        ParticipantConfig.defaults().withTimings(3_000, 300, new Backoff(50, 2_000), 1_000_000),
+        0.01);
   }
 
   SimOptions withCoordinator(CoordinatorConfig config) {
@@ -64,7 +68,8 @@ record SimOptions(
         noVoteRate,
         readOnlyRate,
         config,
-        participant);
+        participant,
+        operatorRate);
   }
 
   SimOptions withParticipant(ParticipantConfig config) {
@@ -83,6 +88,7 @@ record SimOptions(
         noVoteRate,
         readOnlyRate,
         coordinator,
-        config);
+        config,
+        operatorRate);
   }
 }

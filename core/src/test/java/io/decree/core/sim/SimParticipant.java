@@ -98,6 +98,15 @@ final class SimParticipant {
                 }));
   }
 
+  /** An operator forces this branch's outcome (decree admin txn resolve). */
+  void onOperatorDecision(TxId txId, Decision decision) {
+    if (!up()) {
+      return;
+    }
+    core.onOperatorDecision(txId, decision, "simulated operator", sim.now());
+    flush();
+  }
+
   void onMessage(Message message) {
     if (!up()) {
       return;

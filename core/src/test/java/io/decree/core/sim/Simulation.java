@@ -1,8 +1,11 @@
 package io.decree.core.sim;
 
+import io.decree.core.Decision;
 import io.decree.core.Message;
 import io.decree.core.TxId;
 import io.decree.core.coordinator.ClientReply;
+import io.decree.core.participant.BranchState;
+import io.decree.core.participant.BranchView;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -26,7 +29,9 @@ final class Simulation {
       long definiteAnswers,
       long unknownAnswers,
       int crashes,
-      long messagesDropped) {
+      long messagesDropped,
+      int heuristicBranches,
+      int heuristicMismatches) {
     boolean ok() {
       return violations.isEmpty();
     }
@@ -44,7 +49,11 @@ final class Simulation {
           + definiteAnswers
           + " definite / "
           + unknownAnswers
-          + " unknown answers"
+          + " unknown answers, "
+          + heuristicBranches
+          + " forced branches ("
+          + heuristicMismatches
+          + " mismatched)"
           + (ok() ? "" : "; VIOLATIONS: " + violations);
     }
   }
@@ -52,6 +61,10 @@ final class Simulation {
   private final long seed;
   private final SimOptions options;
   private final Random random;
+
+  /** The operator's own choices, so that adding it leaves the rest of a seed's run unchanged. */
+  private final Random operatorRandom;
+
   private final Scheduler scheduler = new Scheduler();
   private final SimNetwork network;
   private final Checker checker = new Checker();
@@ -69,6 +82,7 @@ final class Simulation {
     this.seed = seed;
     this.options = options;
     this.random = new Random(seed);
+    this.operatorRandom = new Random(seed * 31 + 7);
     this.network = new SimNetwork(scheduler, random, options);
     this.coordinator = new SimCoordinator(this);
     for (int i = 0; i < options.participants(); i++) {
@@ -90,6 +104,7 @@ final class Simulation {
     heal();
     runUntil(scheduler.now() + options.quietMillis());
     checker.checkTermination();
+    checker.checkHeuristics(participants);
     checkFinalAnswers();
     return new Result(
         seed,
@@ -98,7 +113,9 @@ final class Simulation {
         checker.definiteAnswers,
         checker.unknownAnswers,
         crashes,
-        network.dropped);
+        network.dropped,
+        checker.heuristicBranches(),
+        checker.heuristicMismatches());
   }
 
   private void runUntil(long untilMillis) {
@@ -159,6 +176,11 @@ final class Simulation {
           if (random.nextDouble() < options.crashRate()) {
             crashRandomNode();
           }
+          // Own random source, no events of its own: a run without a forced branch is the same
+          // run as before the operator existed.
+          if (operatorRandom.nextDouble() < options.operatorRate()) {
+            operatorForcesABranch();
+          }
           if (random.nextDouble() < options.partitionRate() && participants.size() > 0) {
             String a = SimCoordinator.NAME;
             String b = participants.get(random.nextInt(participants.size())).ref.name();
@@ -167,6 +189,52 @@ final class Simulation {
           }
           scheduleFaults();
         });
+  }
+
+  /**
+   * Now and then an operator forces a random in-doubt branch, as {@code decree admin txn resolve}
+   * would: only when the coordinator's synced log holds no other decision and no participant
+   * applied the other outcome (the CLI refuses otherwise). The coordinator may still decide the
+   * other way later (it was down, or the decision was not yet synced): that is the heuristic-mixed
+   * outcome the checker demands be reported as an alarm.
+   */
+  /**
+   * Now and then an operator forces a random in-doubt branch, as {@code decree admin txn resolve}
+   * would: only when the coordinator's synced log holds no other decision and no participant
+   * applied the other outcome (the CLI refuses otherwise). The coordinator may still decide the
+   * other way later (it was down, or the decision was not yet synced): that is the heuristic-mixed
+   * outcome the checker demands be reported as an alarm.
+   */
+  private void operatorForcesABranch() {
+    List<SimParticipant> inDoubt = new ArrayList<>();
+    List<TxId> branches = new ArrayList<>();
+    for (SimParticipant p : participants) {
+      if (!p.up()) {
+        continue;
+      }
+      for (BranchView v : p.core().list()) {
+        if (v.state() == BranchState.PREPARED && v.heuristic() == null) {
+          inDoubt.add(p);
+          branches.add(v.txId());
+        }
+      }
+    }
+    if (inDoubt.isEmpty()) {
+      return;
+    }
+    int pick = operatorRandom.nextInt(inDoubt.size());
+    SimParticipant at = inDoubt.get(pick);
+    TxId tx = branches.get(pick);
+    Decision decision = operatorRandom.nextBoolean() ? Decision.COMMIT : Decision.ABORT;
+    Decision logged = coordinator.syncedDecision(tx);
+    Decision other = decision == Decision.COMMIT ? Decision.ABORT : Decision.COMMIT;
+    if ((logged != null && logged != decision) || checker.someoneApplied(tx, other)) {
+      trace("operator refused to force " + decision + " at " + at.ref.name() + " for " + tx);
+      return;
+    }
+    trace("OPERATOR forces " + decision + " at " + at.ref.name() + " for " + tx);
+    checker.onForced(at.ref.name(), tx, decision);
+    at.onOperatorDecision(tx, decision);
   }
 
   private void crashRandomNode() {
