@@ -1,5 +1,7 @@
 package io.decree.cli;
 
+import io.decree.cli.admin.AdminCommand;
+import io.decree.cli.admin.AdminException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,6 +17,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       WalBenchCommand.class,
       BenchCommand.class,
+      AdminCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class DecreeCommand implements Runnable {
@@ -29,17 +32,24 @@ public final class DecreeCommand implements Runnable {
     System.exit(commandLine().execute(args));
   }
 
-  /** The configured command line; usage errors exit with 2 and a one-line message. */
-  static CommandLine commandLine() {
+  /**
+   * The configured command line; usage errors exit with 2 and a one-line message, as do failures,
+   * unless an {@link AdminException} carries its own exit code. {@code --verbose} (or
+   * -Ddecree.verbose=true) adds the stack trace.
+   */
+  public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new DecreeCommand());
     cli.setExitCodeExceptionMapper(e -> 2);
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
-          commandLine.getErr().println("decree: " + e.getMessage());
-          if (Boolean.getBoolean("decree.verbose")) {
+          String message = e.getMessage() == null ? e.toString() : e.getMessage();
+          commandLine.getErr().println("decree: " + message);
+          if (Boolean.getBoolean("decree.verbose")
+              || parseResult.originalArgs().contains("--verbose")) {
             e.printStackTrace(commandLine.getErr());
           }
-          return 2;
+          commandLine.getErr().flush();
+          return e instanceof AdminException admin ? admin.exitCode() : 2;
         });
     return cli;
   }

@@ -60,6 +60,8 @@ public final class CoordinatorNode implements AutoCloseable {
       new HashMap<>();
 
   private long nextCallId;
+  private final long recordsReplayed;
+  private final long startedAtMillis = System.currentTimeMillis();
 
   private CoordinatorNode(CoordinatorOptions options, DecisionLog decisionLog) {
     this.options = options;
@@ -69,6 +71,7 @@ public final class CoordinatorNode implements AutoCloseable {
     this.core = new CoordinatorCore(options.protocol(), Incarnation.next(options.dataDir()));
     List<CoordinatorRecord> records = decisionLog.recover();
     log.info("decision log replayed: {} records", records.size());
+    this.recordsReplayed = records.size();
     this.publisher = new ParticipantPublisher(this, channels, options.rpcDeadlineMillis());
     // Recovery is queued before the port opens, so no request can see a core without its log.
     onLoop(now -> core.onRecover(records, now));
@@ -132,13 +135,30 @@ public final class CoordinatorNode implements AutoCloseable {
         });
   }
 
-  /** A participant asks for the decision; {@code onAnswer} gets the core's reply. */
-  public void inquire(TxId txId, ParticipantRef from, Consumer<Message.OutcomeReply> onAnswer) {
+  /**
+   * A participant asks for the decision; {@code onAnswer} gets the core's reply.
+   *
+   * @param heuristic the outcome an operator forced at that branch, or null
+   */
+  public void inquire(
+      TxId txId,
+      ParticipantRef from,
+      io.decree.core.Decision heuristic,
+      Consumer<Message.OutcomeReply> onAnswer) {
     onLoop(
         now -> {
           pendingInquiries.computeIfAbsent(txId, t -> new HashMap<>()).put(from.name(), onAnswer);
-          core.onMessage(new Message.Inquiry(txId, from), now);
+          core.onMessage(new Message.Inquiry(txId, from, heuristic), now);
         });
+  }
+
+  /** Decision-log records read back at start. */
+  public long recordsReplayed() {
+    return recordsReplayed;
+  }
+
+  public long startedAtMillis() {
+    return startedAtMillis;
   }
 
   /** A response from a participant, turned into a protocol message. */

@@ -29,13 +29,23 @@ public final class FaultSwitches {
   public static final boolean IGNORE_PHASE_TWO =
       Boolean.getBoolean("decree.fault.participant.ignorePhaseTwo");
 
+  /**
+   * A participant refuses phase-2 calls and discards every answer about a decision (from the
+   * coordinator or a peer): its prepared branches stay in doubt while the coordinator is up, so an
+   * admin test can watch a blocked transaction and an operator's resolve.
+   */
+  public static final boolean IGNORE_DECISIONS =
+      Boolean.getBoolean("decree.fault.participant.ignoreDecisions");
+
   static {
-    if (HALT_AFTER_DECISION || PREPARE_DELAY_MILLIS > 0 || IGNORE_PHASE_TWO) {
+    if (HALT_AFTER_DECISION || PREPARE_DELAY_MILLIS > 0 || IGNORE_PHASE_TWO || IGNORE_DECISIONS) {
       log.warn(
-          "TEST FAULTS ON: haltAfterDecision={} prepareDelayMillis={} ignorePhaseTwo={}",
+          "TEST FAULTS ON: haltAfterDecision={} prepareDelayMillis={} ignorePhaseTwo={}"
+              + " ignoreDecisions={}",
           HALT_AFTER_DECISION,
           PREPARE_DELAY_MILLIS,
-          IGNORE_PHASE_TWO);
+          IGNORE_PHASE_TWO,
+          IGNORE_DECISIONS);
     }
   }
 

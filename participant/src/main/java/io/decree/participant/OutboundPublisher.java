@@ -48,18 +48,20 @@ final class OutboundPublisher {
   }
 
   /** Coordinator.Inquire: what was decided for {@code txId}? */
-  void inquire(TxId txId, ParticipantRef self, Answer answer) {
+  void inquire(TxId txId, ParticipantRef self, io.decree.core.Decision heuristic, Answer answer) {
     int index = current.get();
     String address = coordinators.get(Math.floorMod(index, coordinators.size()));
-    InquiryRequest request =
+    InquiryRequest.Builder request =
         InquiryRequest.newBuilder()
             .setTxId(txId.toString())
-            .setParticipant(ProtoMapping.toProto(self))
-            .build();
+            .setParticipant(ProtoMapping.toProto(self));
+    if (heuristic != null) {
+      request.setHeuristicOutcome(ProtoMapping.toProto(heuristic.outcome()));
+    }
     Futures.addCallback(
         CoordinatorGrpc.newFutureStub(dialer.dial(address))
             .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
-            .inquire(request),
+            .inquire(request.build()),
         callback(answer, address, index),
         MoreExecutors.directExecutor());
   }

@@ -10,6 +10,7 @@ import io.decree.core.TxId;
 import io.decree.core.Vote;
 import io.decree.core.participant.BranchState;
 import io.decree.core.participant.BranchView;
+import io.decree.core.participant.OperatorReply;
 import io.decree.core.participant.ParticipantCore;
 import io.decree.core.participant.ParticipantEffects;
 import io.decree.core.participant.ParticipantRecord;
@@ -24,6 +25,7 @@ import io.decree.wal.WalRecord;
 import io.decree.wal.WriteAheadLog;
 import io.grpc.Status;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +77,11 @@ final class ParticipantDriver implements AutoCloseable {
 
   /** Enlistments done or under way, per transaction; pruned once the branch leaves ACTIVE. */
   private final Map<TxId, CompletableFuture<Status>> enlisted = new ConcurrentHashMap<>();
+
+  private static final int OPERATOR_WAITERS_MAX = 64;
+
+  /** Operators waiting for the core's answer, by transaction. Loop thread only; bounded. */
+  private final Map<TxId, List<CompletableFuture<Resolution>>> operatorWaiters = new HashMap<>();
 
   private ParticipantRef self;
   private ParticipantCore core; // loop thread only, after recover()
@@ -311,6 +318,41 @@ final class ParticipantDriver implements AutoCloseable {
     for (ResourceCall call : effects.resourceCalls()) {
       runResource(call.txId(), call.txId().toString(), call);
     }
+    for (OperatorReply reply : effects.operatorReplies()) {
+      List<CompletableFuture<Resolution>> waiting = operatorWaiters.remove(reply.txId());
+      if (waiting != null) {
+        Resolution resolution = new Resolution(reply, core.describe(reply.txId()).orElse(null));
+        waiting.forEach(w -> w.complete(resolution));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- operator
+
+  /** The answer to an operator's forced decision, with the branch as it is afterwards. */
+  record Resolution(OperatorReply reply, BranchView branch) {}
+
+  /**
+   * An operator forces the outcome of an in-doubt branch (heuristic). Completes once the core
+   * answered: FORCED only after the heuristic record is durable.
+   */
+  CompletableFuture<Resolution> resolve(TxId txId, Decision decision, String reason) {
+    CompletableFuture<Resolution> result = new CompletableFuture<>();
+    boolean accepted =
+        submit(
+            now -> {
+              if (operatorWaiters.size() >= OPERATOR_WAITERS_MAX) {
+                result.completeExceptionally(
+                    new BusyException("too many operator requests in progress"));
+                return;
+              }
+              operatorWaiters.computeIfAbsent(txId, t -> new ArrayList<>()).add(result);
+              core.onOperatorDecision(txId, decision, reason, now);
+            });
+    if (!accepted) {
+      result.completeExceptionally(new BusyException("participant busy or recovering"));
+    }
+    return result;
   }
 
   private void append(ParticipantRecord record) {
@@ -347,7 +389,8 @@ final class ParticipantDriver implements AutoCloseable {
       String asker = send.to() instanceof ParticipantRef p ? p.name() : send.to().toString();
       pending.complete(new PendingReplies.Key(r.txId(), PendingReplies.Kind.QUERY, asker), r);
     } else if (m instanceof Message.Inquiry i) {
-      outbound.inquire(i.txId(), self, answerAs(i.txId(), Peer.COORDINATOR, "coordinator"));
+      outbound.inquire(
+          i.txId(), self, i.heuristic(), answerAs(i.txId(), Peer.COORDINATOR, "coordinator"));
     } else if (m instanceof Message.OutcomeQuery q && send.to() instanceof ParticipantRef peer) {
       outbound.queryPeer(q.txId(), peer, self, answerAs(q.txId(), peer, peer.name()));
     } else {
@@ -360,6 +403,10 @@ final class ParticipantDriver implements AutoCloseable {
     return new OutboundPublisher.Answer() {
       @Override
       public void outcome(Outcome outcome, String reason) {
+        if (FaultSwitches.IGNORE_DECISIONS) {
+          post(now -> core.onSendFailed(txId, party, "test fault: answer ignored", now));
+          return;
+        }
         post(now -> core.onMessage(new Message.OutcomeReply(txId, from, outcome, reason), now));
       }
 

@@ -6,6 +6,7 @@ import io.decree.core.TxId;
 import io.decree.core.participant.ParticipantRecord;
 import io.decree.core.participant.ParticipantRecord.CompletedRecord;
 import io.decree.core.participant.ParticipantRecord.DecisionRecord;
+import io.decree.core.participant.ParticipantRecord.HeuristicRecord;
 import io.decree.core.participant.ParticipantRecord.PreparedRecord;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -27,6 +28,7 @@ import java.util.List;
  *       preparedAt:i64}
  *   <li>DECISION: {@code decision:u8, onePhase:bool, branchData, decidedAt:i64}
  *   <li>COMPLETED: {@code decision:u8}
+ *   <li>HEURISTIC: {@code decision:u8, reason:utf, decidedAt:i64} (an operator's forced outcome)
  * </ul>
  *
  * <p>A payload that does not decode passed the WAL's CRC, so this process (or a newer release)
@@ -37,6 +39,7 @@ final class ParticipantRecordCodec {
   static final int TYPE_PREPARED = 1;
   static final int TYPE_DECISION = 2;
   static final int TYPE_COMPLETED = 3;
+  static final int TYPE_HEURISTIC = 4;
 
   private static final int VERSION = 1;
 
@@ -54,6 +57,8 @@ final class ParticipantRecordCodec {
       return TYPE_DECISION;
     } else if (record instanceof CompletedRecord) {
       return TYPE_COMPLETED;
+    } else if (record instanceof HeuristicRecord) {
+      return TYPE_HEURISTIC;
     }
     throw new IllegalArgumentException("unknown participant record " + record);
   }
@@ -78,6 +83,10 @@ final class ParticipantRecordCodec {
         out.writeLong(d.decidedAtMillis());
       } else if (record instanceof CompletedRecord c) {
         out.writeByte(decisionCode(c.decision()));
+      } else if (record instanceof HeuristicRecord h) {
+        out.writeByte(decisionCode(h.decision()));
+        out.writeUTF(h.reason());
+        out.writeLong(h.decidedAtMillis());
       }
     } catch (IOException e) {
       throw new UncheckedIOException("in-memory stream cannot fail", e);
@@ -114,6 +123,9 @@ final class ParticipantRecordCodec {
                     readBytes(in),
                     in.readLong());
             case TYPE_COMPLETED -> new CompletedRecord(txId, decision(in.readUnsignedByte()));
+            case TYPE_HEURISTIC ->
+                new HeuristicRecord(
+                    txId, decision(in.readUnsignedByte()), in.readUTF(), in.readLong());
             default -> throw new IllegalStateException("unknown participant record type " + type);
           };
       if (in.available() != 0) {

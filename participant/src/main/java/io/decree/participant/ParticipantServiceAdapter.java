@@ -93,7 +93,7 @@ final class ParticipantServiceAdapter extends ParticipantGrpc.ParticipantImplBas
       PhaseTwoRequest request,
       io.decree.core.Decision decision,
       StreamObserver<PhaseTwoResponse> observer) {
-    if (FaultSwitches.IGNORE_PHASE_TWO) {
+    if (FaultSwitches.IGNORE_PHASE_TWO || FaultSwitches.IGNORE_DECISIONS) {
       observer.onError(
           Status.UNAVAILABLE.withDescription("test fault: ignoring phase 2").asRuntimeException());
       return;

@@ -64,7 +64,7 @@ class ParticipantRecordCodecPropertiesTest {
       assertThat(d.branchData()).isEqualTo(r.branchData());
       assertThat(d.decidedAtMillis()).isEqualTo(r.decidedAtMillis());
     } else {
-      assertThat(decoded).isEqualTo(record); // CompletedRecord has no arrays
+      assertThat(decoded).isEqualTo(record); // Completed and Heuristic records have no arrays
     }
   }
 
@@ -92,6 +92,13 @@ class ParticipantRecordCodecPropertiesTest {
             .as(DecisionRecord::new);
     Arbitrary<ParticipantRecord> completed =
         Combinators.combine(txIds, decisions).as(CompletedRecord::new);
-    return Arbitraries.oneOf(prepared, decided, completed);
+    Arbitrary<ParticipantRecord> heuristic =
+        Combinators.combine(
+                txIds,
+                decisions,
+                Arbitraries.strings().ofMinLength(1).ofMaxLength(200).filter(s -> !s.isBlank()),
+                Arbitraries.longs())
+            .as(ParticipantRecord.HeuristicRecord::new);
+    return Arbitraries.oneOf(prepared, decided, completed, heuristic);
   }
 }

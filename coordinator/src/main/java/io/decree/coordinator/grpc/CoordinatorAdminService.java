@@ -8,6 +8,8 @@ import io.decree.node.grpc.ProtoMapping;
 import io.decree.proto.v1.CoordinatorAdminGrpc;
 import io.decree.proto.v1.ListTransactionsRequest;
 import io.decree.proto.v1.ListTransactionsResponse;
+import io.decree.proto.v1.NodeStatus;
+import io.decree.proto.v1.NodeStatusRequest;
 import io.decree.proto.v1.ParticipantProgress;
 import io.decree.proto.v1.PartyContact;
 import io.decree.proto.v1.StatusRequest;
@@ -94,13 +96,37 @@ public final class CoordinatorAdminService extends CoordinatorAdminGrpc.Coordina
         });
   }
 
+  @Override
+  public void getNodeStatus(NodeStatusRequest request, StreamObserver<NodeStatus> observer) {
+    Replies.guarded(
+        observer,
+        () ->
+            node.read(
+                (core, now) -> {
+                  observer.onNext(
+                      NodeStatus.newBuilder()
+                          .setAddress(node.address())
+                          .setMode("single-node")
+                          .setRole("LEADER")
+                          .setStartedUnixMillis(node.startedAtMillis())
+                          .setRecordsReplayed(node.recordsReplayed())
+                          .setTransactionsHeld(core.heldCount())
+                          .setInFlight(core.undecidedCount())
+                          .setHeuristicAlarms(core.alarmCount())
+                          .setForgottenBeforeUnixMillis(core.forgottenBeforeMillis())
+                          .build());
+                  observer.onCompleted();
+                }));
+  }
+
   private static TransactionSummary summary(TxView tx) {
     TransactionSummary.Builder s =
         TransactionSummary.newBuilder()
             .setTxId(tx.txId().toString())
             .setState(ProtoMapping.toProto(tx.phase()))
             .setCreatedUnixMillis(tx.txId().createdAtMillis())
-            .setStateSinceUnixMillis(tx.phaseSinceMillis());
+            .setStateSinceUnixMillis(tx.phaseSinceMillis())
+            .setHeuristicAlarm(tx.alarm());
     tx.participants().forEach(p -> s.addParticipants(p.participant().name()));
     if (tx.blocking() != null) {
       s.setBlocking(ProtoMapping.toProto(tx.blocking()));
@@ -129,6 +155,10 @@ public final class CoordinatorAdminService extends CoordinatorAdminGrpc.Coordina
                       .setLastError(p.contact().lastError()));
       if (p.vote() != null) {
         progress.setVote(ProtoMapping.toProto(p.vote()));
+      }
+      if (p.heuristic() != null) {
+        progress.setHeuristicOutcome(ProtoMapping.toProto(p.heuristic().outcome()));
+        progress.setAlarm(p.alarm());
       }
       d.addParticipants(progress);
     }

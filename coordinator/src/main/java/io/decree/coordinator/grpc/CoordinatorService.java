@@ -125,9 +125,16 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
             throw ProtoMapping.invalid("participant is required");
           }
           ParticipantRef from = ProtoMapping.participant(request.getParticipant());
+          io.decree.core.Decision heuristic =
+              switch (request.getHeuristicOutcome()) {
+                case COMMITTED -> io.decree.core.Decision.COMMIT;
+                case ABORTED -> io.decree.core.Decision.ABORT;
+                case OUTCOME_UNSPECIFIED, UNKNOWN, UNRECOGNIZED -> null;
+              };
           node.inquire(
               txId,
               from,
+              heuristic,
               reply -> {
                 observer.onNext(
                     TxOutcome.newBuilder()
