@@ -61,9 +61,9 @@ class DecreeProtoTest {
     assertThat(methodNames(ParticipantGrpc.getServiceDescriptor()))
         .containsExactlyInAnyOrder("Prepare", "Commit", "Abort", "CommitOnePhase", "QueryOutcome");
     assertThat(methodNames(ParticipantAdminGrpc.getServiceDescriptor()))
-        .containsExactly("ListBranches");
+        .containsExactlyInAnyOrder("ListBranches", "ResolveBranch");
     assertThat(methodNames(CoordinatorAdminGrpc.getServiceDescriptor()))
-        .containsExactlyInAnyOrder("ListTransactions", "DescribeTransaction");
+        .containsExactlyInAnyOrder("ListTransactions", "DescribeTransaction", "GetNodeStatus");
     assertThat(CoordinatorGrpc.getServiceDescriptor().getName()).isEqualTo("decree.v1.Coordinator");
     assertThat(ParticipantGrpc.getCommitMethod().getFullMethodName())
         .isEqualTo("decree.v1.Participant/Commit");
