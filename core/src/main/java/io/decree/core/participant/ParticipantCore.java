@@ -760,9 +760,10 @@ public final class ParticipantCore {
    * and a live coordinator will decide anyway.
    */
   private void inquire(Branch b, long nowMillis) {
+    // Unreachable means the last question failed (an error, a deadline); a question still in
+    // flight is not silence: a freshly restarted node's first call can take a while.
     Blocking.Contact coordinator = b.contacts.get("coordinator");
-    boolean coordinatorSilent =
-        coordinator != null && coordinator.lastAttemptMillis() > coordinator.lastSuccessMillis();
+    boolean coordinatorSilent = coordinator != null && !coordinator.lastError().isEmpty();
     b.inquiries++;
     b.nextInquiryMillis = nowMillis + config.inquiry().delayMillis(b.inquiries, b.txId.sequence());
     b.attempted("coordinator", nowMillis);

@@ -9,6 +9,7 @@ import io.decree.core.participant.ParticipantConfig;
  *
  * @param faultMillis simulated time with faults; then everything heals and restarts
  * @param quietMillis simulated time after healing in which everything must resolve
+ * @param coordinatorCrashShare of the crashes, the share that hit the coordinator
  * @param operatorRate chance, every 10 ms of faulty time, that an operator forces a random in-doubt
  *     branch (a heuristic decision), when the CLI's refusal rule would let them
  */
@@ -28,7 +29,8 @@ record SimOptions(
     double readOnlyRate,
     CoordinatorConfig coordinator,
     ParticipantConfig participant,
-    double operatorRate) {
+    double operatorRate,
+    double coordinatorCrashShare) {
 
   static SimOptions defaults() {
     return new SimOptions(
@@ -49,7 +51,8 @@ record SimOptions(
             .withTimings(800, new Backoff(20, 1_000), 1_000_000)
             .withLimits(64, 8),
         ParticipantConfig.defaults().withTimings(3_000, 300, new Backoff(50, 2_000), 1_000_000),
-        0.01);
+        0.01,
+        0.25);
   }
 
   SimOptions withCoordinator(CoordinatorConfig config) {
@@ -69,7 +72,8 @@ record SimOptions(
         readOnlyRate,
         config,
         participant,
-        operatorRate);
+        operatorRate,
+        coordinatorCrashShare);
   }
 
   SimOptions withParticipant(ParticipantConfig config) {
@@ -89,6 +93,29 @@ record SimOptions(
         readOnlyRate,
         coordinator,
         config,
-        operatorRate);
+        operatorRate,
+        coordinatorCrashShare);
+  }
+
+  /** More crashes, half of them the coordinator's: prepared branches must resolve through peers. */
+  SimOptions withCoordinatorOutages() {
+    return new SimOptions(
+        participants,
+        clients,
+        transactionsPerClient,
+        faultMillis,
+        quietMillis,
+        dropRate,
+        duplicateRate,
+        maxDelayMillis,
+        0.01,
+        partitionRate,
+        syncFailureRate,
+        noVoteRate,
+        readOnlyRate,
+        coordinator,
+        participant,
+        operatorRate,
+        0.5);
   }
 }

@@ -111,8 +111,33 @@ final class SimParticipant {
     if (!up()) {
       return;
     }
+    if (message instanceof Message.OutcomeReply r && r.from() instanceof Peer.Coordinator) {
+      lastCoordinatorAnswer.put(r.txId(), sim.now());
+    }
     core.onMessage(message, sim.now());
     flush();
+  }
+
+  /** When the coordinator last answered an inquiry, per transaction: models RPC deadlines. */
+  private final java.util.Map<TxId, Long> lastCoordinatorAnswer = new java.util.HashMap<>();
+
+  private static final long RPC_DEADLINE_MILLIS = 300;
+
+  /** An inquiry is an RPC: without an answer by its deadline, the driver reports a failure. */
+  private void expectAnswer(TxId txId) {
+    long sentAt = sim.now();
+    int forIncarnation = incarnation;
+    sim.scheduler()
+        .after(
+            RPC_DEADLINE_MILLIS,
+            () -> {
+              if (up()
+                  && incarnation == forIncarnation
+                  && lastCoordinatorAnswer.getOrDefault(txId, -1L) < sentAt) {
+                core.onSendFailed(txId, "coordinator", "DEADLINE_EXCEEDED (simulated)", sim.now());
+                flush();
+              }
+            });
   }
 
   private void scheduleTick(int forIncarnation) {
@@ -136,6 +161,9 @@ final class SimParticipant {
     for (Send send : effects.sends()) {
       if (send.to() instanceof Peer.Coordinator) {
         sim.sendMessageToCoordinator(ref.name(), send.message());
+        if (send.message() instanceof Message.Inquiry inquiry) {
+          expectAnswer(inquiry.txId());
+        }
       } else {
         sim.sendToParticipant(ref.name(), ((ParticipantRef) send.to()).name(), send.message());
       }

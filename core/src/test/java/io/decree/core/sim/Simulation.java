@@ -31,7 +31,8 @@ final class Simulation {
       int crashes,
       long messagesDropped,
       int heuristicBranches,
-      int heuristicMismatches) {
+      int heuristicMismatches,
+      long peerAnswers) {
     boolean ok() {
       return violations.isEmpty();
     }
@@ -77,6 +78,7 @@ final class Simulation {
   private long nextCallId;
   private boolean faulty = true;
   private int crashes;
+  private long peerAnswers;
 
   Simulation(long seed, SimOptions options) {
     this.seed = seed;
@@ -115,7 +117,8 @@ final class Simulation {
         crashes,
         network.dropped,
         checker.heuristicBranches(),
-        checker.heuristicMismatches());
+        checker.heuristicMismatches(),
+        peerAnswers);
   }
 
   private void runUntil(long untilMillis) {
@@ -238,7 +241,10 @@ final class Simulation {
   }
 
   private void crashRandomNode() {
-    int pick = random.nextInt(participants.size() + 1);
+    int pick =
+        random.nextDouble() < options.coordinatorCrashShare()
+            ? participants.size()
+            : random.nextInt(participants.size());
     long downMillis = 50 + random.nextInt(1_500);
     crashes++;
     if (pick == participants.size()) {
@@ -353,6 +359,11 @@ final class Simulation {
         message,
         m -> {
           trace(to + " <- " + from + ": " + m);
+          if (m instanceof Message.OutcomeReply r
+              && r.outcome().definite()
+              && !(r.from() instanceof io.decree.core.Peer.Coordinator)) {
+            peerAnswers++; // cooperative termination at work
+          }
           p.onMessage(m);
         });
   }
