@@ -59,8 +59,23 @@ public record TxId(long createdAtMillis, int issuer, long sequence) implements C
     return byIssuer != 0 ? byIssuer : Long.compare(sequence, other.sequence);
   }
 
+  /** Hand-rolled: ids are printed on every message, and String.format is slow on hot paths. */
   @Override
   public String toString() {
-    return String.format("%012x-%08x-%08x", createdAtMillis, issuer, sequence);
+    StringBuilder text = new StringBuilder(MAX_TEXT_LENGTH);
+    appendHex(text, createdAtMillis, 12);
+    text.append('-');
+    appendHex(text, Integer.toUnsignedLong(issuer), 8);
+    text.append('-');
+    appendHex(text, sequence, 8);
+    return text.toString();
+  }
+
+  private static void appendHex(StringBuilder text, long value, int minDigits) {
+    String hex = Long.toHexString(value);
+    for (int i = hex.length(); i < minDigits; i++) {
+      text.append('0');
+    }
+    text.append(hex);
   }
 }
