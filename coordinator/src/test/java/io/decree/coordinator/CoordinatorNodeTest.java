@@ -285,6 +285,25 @@ class CoordinatorNodeTest {
   }
 
   @Test
+  void anOversizeRequestIsRefusedAndTheNodeGoesOn() {
+    var coordinator = start();
+    String huge = "k".repeat(Channels.MAX_MESSAGE_BYTES + 1);
+
+    assertStatus(
+        () -> coordinator.begin(BeginRequest.newBuilder().setIdempotencyKey(huge).build()),
+        Status.Code.RESOURCE_EXHAUSTED,
+        "");
+    assertStatus(
+        () ->
+            coordinator.begin(
+                BeginRequest.newBuilder().setIdempotencyKey("k".repeat(1_000)).build()),
+        Status.Code.INVALID_ARGUMENT,
+        "idempotency_key");
+    String tx = begin(coordinator, participant("a"), participant("b"));
+    assertThat(commit(coordinator, tx).getOutcome()).isEqualTo(Outcome.COMMITTED);
+  }
+
+  @Test
   void beginWithTheSameIdempotencyKeyReturnsTheSameTransaction() {
     var coordinator = start();
     BeginRequest request =
@@ -299,7 +318,8 @@ class CoordinatorNodeTest {
             StatusRuntimeException.class,
             e -> {
               assertThat(e.getStatus().getCode()).isEqualTo(code);
-              assertThat(e.getStatus().getDescription()).containsIgnoringCase(messagePart);
+              assertThat(String.valueOf(e.getStatus().getDescription()))
+                  .containsIgnoringCase(messagePart);
             });
   }
 }
