@@ -10,7 +10,6 @@ import io.decree.core.coordinator.CoordinatorEffects;
 import io.decree.core.coordinator.CoordinatorRecord;
 import io.decree.core.coordinator.CoordinatorRecord.DecisionRecord;
 import io.decree.core.coordinator.CoordinatorRecord.OnePhaseRecord;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,13 +25,13 @@ final class SimCoordinator {
   private final Simulation sim;
   private final SimDisk<CoordinatorRecord> disk = new SimDisk<>();
   private final Map<TxId, DecisionRecord> firstDecision = new HashMap<>();
-  private final List<Consumer<Boolean>> awaitingSync = new ArrayList<>();
+  private final SimGroupCommit<CoordinatorRecord> log;
   private CoordinatorCore core;
   private int incarnation;
-  private boolean syncScheduled;
 
   SimCoordinator(Simulation sim) {
     this.sim = sim;
+    this.log = new SimGroupCommit<>(sim, disk, this::afterSync, this::flush);
   }
 
   boolean up() {
@@ -55,9 +54,7 @@ final class SimCoordinator {
 
   void crash() {
     core = null;
-    disk.crash();
-    awaitingSync.clear();
-    syncScheduled = false;
+    log.crash();
   }
 
   /** A client or participant call; {@code replyTo} receives the reply over the network. */
@@ -133,26 +130,26 @@ final class SimCoordinator {
     int forIncarnation = incarnation;
     if (record instanceof DecisionRecord d) {
       DecisionRecord winner = firstDecision.putIfAbsent(d.txId(), d);
-      if (winner == null) {
-        winner = d;
-        sim.checker().onCoordinatorProposes(d);
-        disk.append(d);
-      }
-      DecisionRecord stands = winner;
-      awaitingSync.add(
+      Consumer<Boolean> onResult =
           ok -> {
             if (incarnation != forIncarnation || core == null) {
               return;
             }
             if (ok) {
-              core.onDecisionDurable(stands, sim.now());
+              core.onDecisionDurable(winner == null ? d : winner, sim.now());
             } else {
               core.onDecisionAppendFailed(d.txId(), "simulated sync failure", sim.now());
             }
-          });
+          };
+      if (winner == null) {
+        sim.checker().onCoordinatorProposes(d);
+        log.append(d, onResult);
+      } else {
+        log.awaitSync(onResult); // first wins: report the decision that stands
+      }
     } else if (record instanceof OnePhaseRecord o) {
-      disk.append(o);
-      awaitingSync.add(
+      log.append(
+          o,
           ok -> {
             if (incarnation != forIncarnation || core == null) {
               return;
@@ -164,49 +161,24 @@ final class SimCoordinator {
             }
           });
     } else {
-      disk.append(record);
+      log.append(record, ok -> {});
     }
-    scheduleSync();
   }
 
-  /** Group commit: everything appended before the sync runs shares it. */
-  private void scheduleSync() {
-    if (syncScheduled) {
-      return;
+  private void afterSync(boolean ok, List<CoordinatorRecord> covered) {
+    if (!ok) {
+      // Whatever a failed sync left on disk is what a restart will read back.
+      firstDecision.clear();
+      for (CoordinatorRecord r : disk.synced()) {
+        if (r instanceof DecisionRecord d) {
+          firstDecision.putIfAbsent(d.txId(), d);
+        }
+      }
     }
-    syncScheduled = true;
-    int forIncarnation = incarnation;
-    sim.scheduler()
-        .after(
-            1 + sim.random().nextInt(5),
-            () -> {
-              if (incarnation != forIncarnation || core == null) {
-                return;
-              }
-              syncScheduled = false;
-              boolean ok =
-                  !sim.faulty() || sim.random().nextDouble() >= sim.options().syncFailureRate();
-              List<CoordinatorRecord> done = ok ? disk.sync() : disk.failSync(sim.random());
-              if (!ok) {
-                // Whatever a failed sync left on disk is what a restart will read back.
-                firstDecision.clear();
-                disk.synced()
-                    .forEach(
-                        r -> {
-                          if (r instanceof DecisionRecord d) {
-                            firstDecision.putIfAbsent(d.txId(), d);
-                          }
-                        });
-              }
-              for (CoordinatorRecord r : disk.synced()) {
-                if (r instanceof DecisionRecord d && done.contains(d)) {
-                  sim.checker().onCoordinatorDurable(d);
-                }
-              }
-              List<Consumer<Boolean>> callbacks = new ArrayList<>(awaitingSync);
-              awaitingSync.clear();
-              callbacks.forEach(c -> c.accept(ok));
-              flush();
-            });
+    for (CoordinatorRecord r : disk.synced()) {
+      if (r instanceof DecisionRecord d && covered.contains(d)) {
+        sim.checker().onCoordinatorDurable(d);
+      }
+    }
   }
 }

@@ -13,7 +13,6 @@ import io.decree.core.participant.ParticipantEffects;
 import io.decree.core.participant.ParticipantRecord;
 import io.decree.core.participant.ResourceCall;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -27,18 +26,18 @@ final class SimParticipant {
   private final Simulation sim;
   final ParticipantRef ref;
   private final SimDisk<ParticipantRecord> disk = new SimDisk<>();
-  private final List<Consumer<Boolean>> awaitingSync = new ArrayList<>();
+  private final SimGroupCommit<ParticipantRecord> log;
 
   /** Work in memory (lost in a crash) and branches re-adopted from the log at recovery. */
   private final Set<TxId> work = new HashSet<>();
 
   private ParticipantCore core;
   private int incarnation;
-  private boolean syncScheduled;
 
   SimParticipant(Simulation sim, String name) {
     this.sim = sim;
     this.ref = new ParticipantRef(name, name + ":7000");
+    this.log = new SimGroupCommit<>(sim, disk, this::afterSync, this::flush);
   }
 
   boolean up() {
@@ -62,10 +61,8 @@ final class SimParticipant {
   void crash() {
     sim.trace(ref.name() + " CRASH");
     core = null;
-    disk.crash();
+    log.crash();
     work.clear();
-    awaitingSync.clear();
-    syncScheduled = false;
   }
 
   /** A client's business call: do work under {@code txId}, enlist, then answer the client. */
@@ -219,8 +216,8 @@ final class SimParticipant {
 
   private void append(ParticipantRecord record) {
     int forIncarnation = incarnation;
-    disk.append(record);
-    awaitingSync.add(
+    log.append(
+        record,
         ok -> {
           if (incarnation != forIncarnation || core == null) {
             return;
@@ -231,36 +228,14 @@ final class SimParticipant {
             core.onRecordFailed(record, "simulated sync failure", sim.now());
           }
         });
-    scheduleSync();
   }
 
-  private void scheduleSync() {
-    if (syncScheduled) {
-      return;
+  private void afterSync(boolean ok, List<ParticipantRecord> covered) {
+    for (ParticipantRecord r : covered) {
+      if (disk.synced().contains(r)) {
+        noteDurable(r);
+      }
     }
-    syncScheduled = true;
-    int forIncarnation = incarnation;
-    sim.scheduler()
-        .after(
-            1 + sim.random().nextInt(5),
-            () -> {
-              if (incarnation != forIncarnation || core == null) {
-                return;
-              }
-              syncScheduled = false;
-              boolean ok =
-                  !sim.faulty() || sim.random().nextDouble() >= sim.options().syncFailureRate();
-              List<ParticipantRecord> affected = ok ? disk.sync() : disk.failSync(sim.random());
-              for (ParticipantRecord r : affected) {
-                if (disk.synced().contains(r)) {
-                  noteDurable(r);
-                }
-              }
-              List<Consumer<Boolean>> callbacks = new ArrayList<>(awaitingSync);
-              awaitingSync.clear();
-              callbacks.forEach(c -> c.accept(ok));
-              flush();
-            });
   }
 
   private void noteDurable(ParticipantRecord r) {
