@@ -46,60 +46,72 @@ public record CoordinatorConfig(
   }
 
   public CoordinatorConfig withOnePhaseCommit(boolean enabled) {
-    return new CoordinatorConfig(
-        inFlightMax,
-        participantsPerTxMax,
-        txTimeoutMaxMillis,
-        prepareTimeoutMillis,
-        retry,
-        retentionMillis,
-        rememberedMax,
-        clockSkewMaxMillis,
-        enabled,
-        unsafeSendBeforeDurable);
+    Copy c = new Copy(this);
+    c.onePhaseCommit = enabled;
+    return c.build();
   }
 
   public CoordinatorConfig withUnsafeSendBeforeDurable(boolean unsafe) {
-    return new CoordinatorConfig(
-        inFlightMax,
-        participantsPerTxMax,
-        txTimeoutMaxMillis,
-        prepareTimeoutMillis,
-        retry,
-        retentionMillis,
-        rememberedMax,
-        clockSkewMaxMillis,
-        onePhaseCommit,
-        unsafe);
+    Copy c = new Copy(this);
+    c.unsafeSendBeforeDurable = unsafe;
+    return c.build();
   }
 
   public CoordinatorConfig withTimings(
       long prepareTimeoutMillis, Backoff retry, long retentionMillis) {
-    return new CoordinatorConfig(
-        inFlightMax,
-        participantsPerTxMax,
-        txTimeoutMaxMillis,
-        prepareTimeoutMillis,
-        retry,
-        retentionMillis,
-        rememberedMax,
-        clockSkewMaxMillis,
-        onePhaseCommit,
-        unsafeSendBeforeDurable);
+    Copy c = new Copy(this);
+    c.prepareTimeoutMillis = prepareTimeoutMillis;
+    c.retry = retry;
+    c.retentionMillis = retentionMillis;
+    return c.build();
   }
 
   public CoordinatorConfig withLimits(int inFlightMax, int participantsPerTxMax) {
-    return new CoordinatorConfig(
-        inFlightMax,
-        participantsPerTxMax,
-        txTimeoutMaxMillis,
-        prepareTimeoutMillis,
-        retry,
-        retentionMillis,
-        rememberedMax,
-        clockSkewMaxMillis,
-        onePhaseCommit,
-        unsafeSendBeforeDurable);
+    Copy c = new Copy(this);
+    c.inFlightMax = inFlightMax;
+    c.participantsPerTxMax = participantsPerTxMax;
+    return c.build();
+  }
+
+  /** A mutable copy, so each {@code with...} changes its fields and nothing else. */
+  private static final class Copy {
+    int inFlightMax;
+    int participantsPerTxMax;
+    long txTimeoutMaxMillis;
+    long prepareTimeoutMillis;
+    Backoff retry;
+    long retentionMillis;
+    int rememberedMax;
+    long clockSkewMaxMillis;
+    boolean onePhaseCommit;
+    boolean unsafeSendBeforeDurable;
+
+    Copy(CoordinatorConfig c) {
+      inFlightMax = c.inFlightMax;
+      participantsPerTxMax = c.participantsPerTxMax;
+      txTimeoutMaxMillis = c.txTimeoutMaxMillis;
+      prepareTimeoutMillis = c.prepareTimeoutMillis;
+      retry = c.retry;
+      retentionMillis = c.retentionMillis;
+      rememberedMax = c.rememberedMax;
+      clockSkewMaxMillis = c.clockSkewMaxMillis;
+      onePhaseCommit = c.onePhaseCommit;
+      unsafeSendBeforeDurable = c.unsafeSendBeforeDurable;
+    }
+
+    CoordinatorConfig build() {
+      return new CoordinatorConfig(
+          inFlightMax,
+          participantsPerTxMax,
+          txTimeoutMaxMillis,
+          prepareTimeoutMillis,
+          retry,
+          retentionMillis,
+          rememberedMax,
+          clockSkewMaxMillis,
+          onePhaseCommit,
+          unsafeSendBeforeDurable);
+    }
   }
 
   private static void require(boolean condition, String message) {

@@ -111,21 +111,18 @@ final class SimClient {
 
   private void commit(TxId txId) {
     sim.trace(name + " commit " + txId);
-    long myStep = ++step;
-    long callId = sim.nextCallId();
-    sim.sendToCoordinator(
-        name,
-        c ->
-            c.call(
-                name,
-                core -> core.onCommit(callId, txId, false, sim.now()),
-                callId,
-                reply -> answered(myStep, txId, reply, 0)));
-    timeout(myStep, () -> status(txId, 0));
+    decide(txId, (core, callId) -> core.onCommit(callId, txId, false, sim.now()));
   }
 
   private void rollback(TxId txId) {
     sim.trace(name + " rollback " + txId);
+    decide(txId, (core, callId) -> core.onRollback(callId, txId, sim.now()));
+  }
+
+  /** Sends commit or rollback; a lost answer is followed by status queries. */
+  private void decide(
+      TxId txId,
+      java.util.function.BiConsumer<io.decree.core.coordinator.CoordinatorCore, Long> call) {
     long myStep = ++step;
     long callId = sim.nextCallId();
     sim.sendToCoordinator(
@@ -133,7 +130,7 @@ final class SimClient {
         c ->
             c.call(
                 name,
-                core -> core.onRollback(callId, txId, sim.now()),
+                core -> call.accept(core, callId),
                 callId,
                 reply -> answered(myStep, txId, reply, 0)));
     timeout(myStep, () -> status(txId, 0));
