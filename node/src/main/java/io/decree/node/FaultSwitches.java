@@ -37,15 +37,47 @@ public final class FaultSwitches {
   public static final boolean IGNORE_DECISIONS =
       Boolean.getBoolean("decree.fault.participant.ignoreDecisions");
 
+  /**
+   * BREAKS THE PROTOCOL: the coordinator answers clients and sends phase 2 before its decision is
+   * durable. Used to prove that the Jepsen-style checkers catch a lost decision.
+   */
+  public static final boolean COORDINATOR_UNSAFE_SEND_BEFORE_DURABLE =
+      Boolean.getBoolean("decree.fault.coordinator.unsafeSendBeforeDurable");
+
+  /**
+   * BREAKS THE PROTOCOL: a participant votes YES before its prepared record is durable. Used to
+   * prove that the Jepsen-style checkers catch a lost vote.
+   */
+  public static final boolean PARTICIPANT_UNSAFE_VOTE_BEFORE_DURABLE =
+      Boolean.getBoolean("decree.fault.participant.unsafeVoteBeforeDurable");
+
+  /**
+   * Each log append waits this long before it is written (a slow disk). With an unsafe switch on,
+   * a kill -9 inside that window loses what was already announced, as a power failure would lose
+   * an unsynced write (a kill -9 alone never loses the page cache).
+   */
+  public static final long APPEND_DELAY_MILLIS =
+      Long.getLong("decree.fault.appendDelayMillis", 0);
+
   static {
-    if (HALT_AFTER_DECISION || PREPARE_DELAY_MILLIS > 0 || IGNORE_PHASE_TWO || IGNORE_DECISIONS) {
+    if (HALT_AFTER_DECISION
+        || PREPARE_DELAY_MILLIS > 0
+        || IGNORE_PHASE_TWO
+        || IGNORE_DECISIONS
+        || COORDINATOR_UNSAFE_SEND_BEFORE_DURABLE
+        || PARTICIPANT_UNSAFE_VOTE_BEFORE_DURABLE
+        || APPEND_DELAY_MILLIS > 0) {
       log.warn(
           "TEST FAULTS ON: haltAfterDecision={} prepareDelayMillis={} ignorePhaseTwo={}"
-              + " ignoreDecisions={}",
+              + " ignoreDecisions={} coordinatorUnsafeSendBeforeDurable={}"
+              + " participantUnsafeVoteBeforeDurable={} appendDelayMillis={}",
           HALT_AFTER_DECISION,
           PREPARE_DELAY_MILLIS,
           IGNORE_PHASE_TWO,
-          IGNORE_DECISIONS);
+          IGNORE_DECISIONS,
+          COORDINATOR_UNSAFE_SEND_BEFORE_DURABLE,
+          PARTICIPANT_UNSAFE_VOTE_BEFORE_DURABLE,
+          APPEND_DELAY_MILLIS);
     }
   }
 
