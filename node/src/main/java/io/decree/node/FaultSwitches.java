@@ -52,12 +52,11 @@ public final class FaultSwitches {
       Boolean.getBoolean("decree.fault.participant.unsafeVoteBeforeDurable");
 
   /**
-   * Each log append waits this long before it is written (a slow disk). With an unsafe switch on,
-   * a kill -9 inside that window loses what was already announced, as a power failure would lose
-   * an unsynced write (a kill -9 alone never loses the page cache).
+   * Each log append waits this long before it is written (a slow disk). With an unsafe switch on, a
+   * kill -9 inside that window loses what was already announced, as a power failure would lose an
+   * unsynced write (a kill -9 alone never loses the page cache).
    */
-  public static final long APPEND_DELAY_MILLIS =
-      Long.getLong("decree.fault.appendDelayMillis", 0);
+  public static final long APPEND_DELAY_MILLIS = Long.getLong("decree.fault.appendDelayMillis", 0);
 
   static {
     if (HALT_AFTER_DECISION
