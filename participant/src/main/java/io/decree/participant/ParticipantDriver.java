@@ -75,6 +75,12 @@ final class ParticipantDriver implements AutoCloseable {
   private final OutboundPublisher outbound;
   private final PendingReplies pending;
 
+  /**
+   * TEST ONLY (-Ddecree.fault.appendDelayMillis): holds every WAL append this long before it is
+   * written, on one thread so records keep their order. Null unless the switch is on.
+   */
+  private final ScheduledExecutorService appendDelay;
+
   /** Enlistments done or under way, per transaction; pruned once the branch leaves ACTIVE. */
   private final Map<TxId, CompletableFuture<Status>> enlisted = new ConcurrentHashMap<>();
 
@@ -111,6 +117,11 @@ final class ParticipantDriver implements AutoCloseable {
     this.retries =
         Executors.newSingleThreadScheduledExecutor(
             r -> daemon(r, "participant-" + options.name() + "-retry"));
+    this.appendDelay =
+        FaultSwitches.APPEND_DELAY_MILLIS > 0
+            ? Executors.newSingleThreadScheduledExecutor(
+                r -> daemon(r, "participant-" + options.name() + "-append-delay"))
+            : null;
   }
 
   private static Thread daemon(Runnable r, String name) {
@@ -139,7 +150,15 @@ final class ParticipantDriver implements AutoCloseable {
     List<PreparedBranch> prepared =
         ask(
             now -> {
-              core = new ParticipantCore(self, options.participantConfig());
+              // TEST ONLY: -Ddecree.fault.participant.unsafeVoteBeforeDurable breaks "persist
+              // before send" on purpose, so the Jepsen-style checkers can prove they catch it.
+              core =
+                  new ParticipantCore(
+                      self,
+                      options
+                          .participantConfig()
+                          .withUnsafeVoteBeforeDurable(
+                              FaultSwitches.PARTICIPANT_UNSAFE_VOTE_BEFORE_DURABLE));
               core.onRecover(records, now);
               List<PreparedBranch> list = new ArrayList<>();
               for (TxId id : core.preparedBranches()) {
@@ -356,6 +375,16 @@ final class ParticipantDriver implements AutoCloseable {
   }
 
   private void append(ParticipantRecord record) {
+    if (appendDelay != null) {
+      // TEST ONLY: a slow disk. What the core sent meanwhile is out; a kill -9 loses the record.
+      appendDelay.schedule(
+          () -> appendNow(record), FaultSwitches.APPEND_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+      return;
+    }
+    appendNow(record);
+  }
+
+  private void appendNow(ParticipantRecord record) {
     CompletableFuture<Long> synced;
     try {
       // May block while the WAL's queue is full: back-pressure on the core, by design.
@@ -559,6 +588,9 @@ final class ParticipantDriver implements AutoCloseable {
     loop.close();
     resourcePool.shutdown();
     retries.shutdownNow();
+    if (appendDelay != null) {
+      appendDelay.shutdownNow();
+    }
     try {
       if (!resourcePool.awaitTermination(5, TimeUnit.SECONDS)) {
         resourcePool.shutdownNow();
