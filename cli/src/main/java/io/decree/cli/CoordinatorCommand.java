@@ -1,18 +1,37 @@
 package io.decree.cli;
 
+import io.decree.cluster.ClusterOptions;
+import io.decree.cluster.ClusterPeers;
+import io.decree.cluster.RatisDecisionLog;
 import io.decree.coordinator.CoordinatorNode;
 import io.decree.coordinator.CoordinatorOptions;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
-/** Runs one coordinator node until it is stopped. */
+/** Runs one coordinator node, alone or as a member of a cluster, until it is stopped. */
 @Command(
     name = "coordinator",
     mixinStandardHelpOptions = true,
-    description = "Run a single coordinator node with its decision log in --data-dir.")
+    description = {
+      "Run a coordinator: a single node with its decision log in --data-dir (the default), or,"
+          + " with --node-id and --cluster, one member of a cluster whose decision log is"
+          + " replicated by Raft (Apache Ratis). Only the cluster's leader decides; the others"
+          + " answer UNAVAILABLE with the leader's address.",
+      "",
+      "Cluster example (one line per member, each with its own --data-dir and --port):",
+      "  decree coordinator --node-id n1 --port 9001 --data-dir d1"
+          + " --cluster n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003"
+          + " --coordinators n1=127.0.0.1:9001,n2=127.0.0.1:9002,n3=127.0.0.1:9003"
+    })
 final class CoordinatorCommand implements java.util.concurrent.Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--data-dir", required = true, description = "Directory of the decision log.")
   Path dataDir;
 
@@ -25,21 +44,51 @@ final class CoordinatorCommand implements java.util.concurrent.Callable<Integer>
       description = "Interface to listen on (default: ${DEFAULT-VALUE}).")
   String bindHost;
 
+  @Option(
+      names = "--node-id",
+      description = "Cluster mode: this member's id (must be in --cluster).")
+  String nodeId;
+
+  @Option(
+      names = "--cluster",
+      description =
+          "Cluster mode: every member's Raft address, id=host:port,... After the first start,"
+              + " the membership stored in --data-dir wins (change it with `admin cluster"
+              + " add-member/remove-member`).")
+  String clusterList;
+
+  @Option(
+      names = "--coordinators",
+      description =
+          "Cluster mode: every member's coordinator gRPC address, id=host:port,... Participants"
+              + " are told these, and followers name the leader's. Default: this member's only.")
+  String coordinatorList;
+
+  @Option(
+      names = "--join",
+      description =
+          "Cluster mode: start as a new member with an empty configuration; it serves once a"
+              + " member runs `admin cluster add-member` for it.")
+  boolean join;
+
+  @Option(
+      names = "--advertise",
+      description = "host:port participants use to reach this node (default: bind:port).")
+  String advertised;
+
   @Override
   public Integer call() throws InterruptedException {
-    CoordinatorOptions defaults = CoordinatorOptions.defaults(dataDir, port);
-    CoordinatorOptions options =
-        new CoordinatorOptions(
-            dataDir,
-            bindHost,
-            port,
-            "",
-            defaults.protocol(),
-            defaults.rpcDeadlineMillis(),
-            defaults.decisionTimeoutMillis(),
-            defaults.tickMillis(),
-            defaults.queueCapacity());
-    CoordinatorNode node = CoordinatorNode.start(options);
+    CoordinatorOptions options = CoordinatorOptions.defaults(dataDir, port).withBindHost(bindHost);
+    CoordinatorNode node;
+    if (nodeId == null && clusterList == null) {
+      if (coordinatorList != null || join) {
+        throw new ParameterException(
+            spec.commandLine(), "--coordinators and --join need --node-id and --cluster");
+      }
+      node = CoordinatorNode.start(options.withAdvertised(advertised));
+    } else {
+      node = startMember(options);
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -53,5 +102,47 @@ final class CoordinatorCommand implements java.util.concurrent.Callable<Integer>
     System.out.flush();
     stopped.await();
     return 0;
+  }
+
+  private CoordinatorNode startMember(CoordinatorOptions options) {
+    if (nodeId == null || clusterList == null) {
+      throw new ParameterException(
+          spec.commandLine(), "cluster mode needs both --node-id and --cluster");
+    }
+    ClusterOptions cluster;
+    Map<String, String> members = new LinkedHashMap<>();
+    try {
+      cluster =
+          ClusterOptions.builder()
+              .nodeId(nodeId)
+              .peers(clusterList)
+              .dataDir(dataDir.resolve("raft"))
+              .joining(join)
+              .build();
+      if (coordinatorList != null) {
+        for (ClusterPeers.Peer p : ClusterPeers.parse(coordinatorList).peers()) {
+          members.put(p.id(), p.address());
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+    if (port == 0) {
+      throw new ParameterException(
+          spec.commandLine(), "cluster mode needs a fixed --port: peers and clients name it");
+    }
+    String self =
+        advertised != null ? advertised : members.getOrDefault(nodeId, bindHost + ":" + port);
+    if (!members.isEmpty() && !members.containsKey(nodeId)) {
+      throw new ParameterException(
+          spec.commandLine(), "--coordinators has no entry for this member " + nodeId);
+    }
+    if (members.isEmpty()) {
+      members.put(nodeId, self);
+    }
+    RatisDecisionLog log = RatisDecisionLog.start(cluster);
+    // The log's own deadline (with its clearer "no coordinator quorum" message) fires first.
+    long decisionTimeout = cluster.appendTimeoutMillis() + 1_000;
+    return CoordinatorNode.start(options.withCluster(members, self, decisionTimeout), log);
   }
 }

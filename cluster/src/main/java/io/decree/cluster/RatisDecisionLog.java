@@ -1,11 +1,15 @@
 package io.decree.cluster;
 
 import io.decree.cluster.ClusterUnavailableException.Reason;
+import io.decree.coordinator.log.ClusterView;
 import io.decree.coordinator.log.DecisionLog;
+import io.decree.coordinator.log.DecisionStatus;
+import io.decree.coordinator.log.ReplicatedDecisionLog;
 import io.decree.core.TxId;
 import io.decree.core.coordinator.CoordinatorRecord;
 import io.decree.core.coordinator.CoordinatorRecord.DecisionRecord;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -48,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * ..."). A failed append may still become durable: the first-decision-wins rule makes retrying it
  * safe.
  */
-public final class RatisDecisionLog implements DecisionLog {
+public final class RatisDecisionLog implements ReplicatedDecisionLog {
   private static final Logger log = LoggerFactory.getLogger(RatisDecisionLog.class);
 
   static final long ROLE_POLL_MILLIS = 100;
@@ -120,7 +124,12 @@ public final class RatisDecisionLog implements DecisionLog {
 
   @Override
   public CompletableFuture<DecisionRecord> appendDecision(DecisionRecord decision) {
-    return submit(decision)
+    return appendDecision(decision, leaderTerm);
+  }
+
+  @Override
+  public CompletableFuture<DecisionRecord> appendDecision(DecisionRecord decision, long term) {
+    return submit(decision, term)
         .thenApply(
             result -> {
               if (result.kind() == DecisionState.Kind.FORGOTTEN) {
@@ -135,24 +144,29 @@ public final class RatisDecisionLog implements DecisionLog {
 
   @Override
   public CompletableFuture<Void> append(CoordinatorRecord record) {
-    if (record instanceof DecisionRecord decision) {
-      return appendDecision(decision).thenApply(winner -> null);
-    }
-    return submit(record).thenApply(result -> null);
+    return append(record, leaderTerm);
   }
 
-  private CompletableFuture<DecisionState.Result> submit(CoordinatorRecord record) {
-    long term = leaderTerm;
-    if (term == 0) {
+  @Override
+  public CompletableFuture<Void> append(CoordinatorRecord record, long term) {
+    if (record instanceof DecisionRecord decision) {
+      return appendDecision(decision, term).thenApply(winner -> null);
+    }
+    return submit(record, term).thenApply(result -> null);
+  }
+
+  private CompletableFuture<DecisionState.Result> submit(CoordinatorRecord record, long term) {
+    long leading = leaderTerm;
+    if (leading == 0 || leading != term) {
+      String known =
+          member.leaderId().map(l -> " (leader: " + l + ")").orElse(" (no leader known)");
       return CompletableFuture.failedFuture(
-          new ClusterUnavailableException(
-              Reason.NOT_LEADER,
-              member.nodeId()
-                  + " does not lead the cluster"
-                  + member
-                      .leaderId()
-                      .map(l -> " (leader: " + l + ")")
-                      .orElse(" (no leader known)")));
+          leading == 0
+              ? new ClusterUnavailableException(
+                  Reason.NOT_LEADER, member.nodeId() + " does not lead the cluster" + known)
+              : new ClusterUnavailableException(
+                  Reason.LEADERSHIP_CHANGED,
+                  member.nodeId() + " leads term " + leading + ", not term " + term));
     }
     return committer.submit(term, Commands.Encoded.of(record));
   }
@@ -161,6 +175,7 @@ public final class RatisDecisionLog implements DecisionLog {
    * A linearizable status read: reflects every append acknowledged before it began. Any member can
    * serve it (Ratis forwards to the leader for the read index).
    */
+  @Override
   public CompletableFuture<DecisionStatus> readDecision(TxId txId) {
     long timeoutMillis = member.options().readTimeoutMillis();
     CompletableFuture<DecisionStatus> status;
@@ -203,6 +218,7 @@ public final class RatisDecisionLog implements DecisionLog {
    * Registers a listener for leadership changes; if this member leads now, it hears {@code true} at
    * once. Calls come on one thread, in order; a listener should hand work to its own thread.
    */
+  @Override
   public void onLeadershipChange(Consumer<Boolean> listener) {
     leadership.execute(
         () -> {
@@ -219,6 +235,7 @@ public final class RatisDecisionLog implements DecisionLog {
   }
 
   /** The term this member leads, or 0. */
+  @Override
   public long leaderTerm() {
     return leaderTerm;
   }
@@ -277,13 +294,50 @@ public final class RatisDecisionLog implements DecisionLog {
   // ---------------------------------------------------------------- membership and admin
 
   /** See {@link ClusterMember#addMember}. Blocks up to the membership timeout. */
+  @Override
   public void addMember(String peerId, String address) {
     member.addMember(peerId, address);
   }
 
   /** See {@link ClusterMember#removeMember}. Blocks up to the membership timeout. */
+  @Override
   public void removeMember(String peerId) {
     member.removeMember(peerId);
+  }
+
+  @Override
+  public long takeSnapshot() {
+    return member.takeSnapshot();
+  }
+
+  @Override
+  public String memberId() {
+    return member.nodeId();
+  }
+
+  @Override
+  public Optional<String> leaderId() {
+    return member.leaderId();
+  }
+
+  @Override
+  public ClusterView view() {
+    long term;
+    try {
+      term = member.currentTerm();
+    } catch (RuntimeException closed) {
+      term = 0;
+    }
+    return new ClusterView(
+        member.nodeId(),
+        member.leaderId(),
+        term,
+        isLeader(),
+        member.currentMembers().stream()
+            .map(p -> new ClusterView.Member(p.id(), p.host() + ":" + p.port()))
+            .toList(),
+        member.lastAppliedIndex(),
+        member.logStartIndex());
   }
 
   public ClusterMember member() {

@@ -3,6 +3,7 @@ package io.decree.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.decree.coordinator.log.DecisionStatus;
 import io.decree.core.Decision;
 import io.decree.core.ParticipantRef;
 import io.decree.core.TxId;

@@ -4,17 +4,25 @@ import io.decree.coordinator.grpc.CoordinatorAdminService;
 import io.decree.coordinator.grpc.CoordinatorService;
 import io.decree.coordinator.grpc.ParticipantPublisher;
 import io.decree.coordinator.log.DecisionLog;
+import io.decree.coordinator.log.DecisionStatus;
+import io.decree.coordinator.log.ReplicatedDecisionLog;
 import io.decree.coordinator.log.WalDecisionLog;
+import io.decree.core.Answer;
+import io.decree.core.Decision;
 import io.decree.core.Message;
+import io.decree.core.Outcome;
 import io.decree.core.ParticipantRef;
+import io.decree.core.Peer;
 import io.decree.core.Send;
 import io.decree.core.TxId;
 import io.decree.core.coordinator.ClientReply;
+import io.decree.core.coordinator.CoordinatorConfig;
 import io.decree.core.coordinator.CoordinatorCore;
 import io.decree.core.coordinator.CoordinatorEffects;
 import io.decree.core.coordinator.CoordinatorRecord;
 import io.decree.core.coordinator.CoordinatorRecord.DecisionRecord;
 import io.decree.core.coordinator.CoordinatorRecord.OnePhaseRecord;
+import io.decree.core.coordinator.TxPhase;
 import io.decree.node.FaultSwitches;
 import io.decree.node.NodeLoop;
 import io.decree.node.grpc.Channels;
@@ -32,6 +40,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,8 +54,25 @@ public final class CoordinatorNode implements AutoCloseable {
 
   private final CoordinatorOptions options;
   private final DecisionLog decisionLog;
+
+  /** The same log when it is shared by a cluster; null for a single node. */
+  private final ReplicatedDecisionLog cluster;
+
   private final NodeLoop loop;
-  private final CoordinatorCore core;
+
+  /**
+   * The protocol core while this node leads: always for a single node; in a cluster, a fresh one
+   * per term led, null while following. Touched only on the loop thread.
+   */
+  private CoordinatorCore core;
+
+  /** The cluster term {@link #core} was built for (0 for a single node). Loop thread only. */
+  private long coreTerm;
+
+  /** In a cluster: the last leader this member knew of, and when (for blocking reports). */
+  private volatile String lastLeaderSeen = "";
+
+  private volatile long lastLeaderSeenMillis;
   private final Channels channels = new Channels();
   private final ParticipantPublisher publisher;
   private final GrpcServer server;
@@ -60,21 +86,28 @@ public final class CoordinatorNode implements AutoCloseable {
       new HashMap<>();
 
   private long nextCallId;
-  private final long recordsReplayed;
+  private volatile long recordsReplayed;
   private final long startedAtMillis = System.currentTimeMillis();
 
   private CoordinatorNode(CoordinatorOptions options, DecisionLog decisionLog) {
     this.options = options;
     this.decisionLog = decisionLog;
+    this.cluster = decisionLog instanceof ReplicatedDecisionLog r ? r : null;
     this.loop =
         new NodeLoop("decree-coordinator", options.queueCapacity(), System::currentTimeMillis);
-    this.core = new CoordinatorCore(options.protocol(), Incarnation.next(options.dataDir()));
-    List<CoordinatorRecord> records = decisionLog.recover();
-    log.info("decision log replayed: {} records", records.size());
-    this.recordsReplayed = records.size();
     this.publisher = new ParticipantPublisher(this, channels, options.rpcDeadlineMillis());
-    // Recovery is queued before the port opens, so no request can see a core without its log.
-    onLoop(now -> core.onRecover(records, now));
+    if (cluster == null) {
+      // Recovery is queued before the port opens, so no request can see a core without its log.
+      CoordinatorCore single = new CoordinatorCore(protocol(), Incarnation.next(options.dataDir()));
+      List<CoordinatorRecord> records = decisionLog.recover();
+      log.info("decision log replayed: {} records", records.size());
+      this.recordsReplayed = records.size();
+      onLoop(
+          now -> {
+            core = single;
+            core.onRecover(records, now);
+          });
+    }
     this.server =
         GrpcServer.start(
             options.bindHost(),
@@ -87,7 +120,19 @@ public final class CoordinatorNode implements AutoCloseable {
         options.advertisedAddress().isEmpty()
             ? options.bindHost() + ":" + server.port()
             : options.advertisedAddress();
-    loop.tickEvery(options.tickMillis(), now -> core.onTick(now));
+    loop.tickEvery(options.tickMillis(), this::tick);
+    if (cluster != null) {
+      cluster.onLeadershipChange(
+          leading ->
+              onLoop(
+                  now -> {
+                    if (leading) {
+                      becomeLeader(now);
+                    } else {
+                      stepDown("lost leadership", now);
+                    }
+                  }));
+    }
   }
 
   /** Opens the decision log in {@code options.dataDir()} and starts serving. */
@@ -96,7 +141,10 @@ public final class CoordinatorNode implements AutoCloseable {
     return start(options, new WalDecisionLog(ChronicleWal.open(wal)));
   }
 
-  /** Starts over a given decision log (tests, and the replicated log of a cluster). */
+  /**
+   * Starts over a given decision log: tests, and a cluster member (a {@link
+   * ReplicatedDecisionLog}), which runs a core only while it leads.
+   */
   public static CoordinatorNode start(CoordinatorOptions options, DecisionLog decisionLog) {
     try {
       return new CoordinatorNode(options, decisionLog);
@@ -129,10 +177,44 @@ public final class CoordinatorNode implements AutoCloseable {
   public void call(CoreCall call, Consumer<ClientReply> onReply) {
     onLoop(
         now -> {
+          if (core == null) {
+            onReply.accept(
+                new ClientReply.Rejected(ClientReply.Rejection.UNAVAILABLE, notLeader()));
+            return;
+          }
           long callId = ++nextCallId;
           pendingCalls.put(callId, onReply);
           call.apply(core, callId, now);
         });
+  }
+
+  /**
+   * A status query. In a cluster the decision log is read first (linearizably), so a member whose
+   * leadership ended without its knowing yet cannot answer from what it remembers.
+   */
+  public void status(TxId txId, Consumer<ClientReply> onReply) {
+    if (cluster == null) {
+      call((c, callId, now) -> c.onStatus(callId, txId, now), onReply);
+      return;
+    }
+    cluster
+        .readDecision(txId)
+        .whenComplete(
+            (read, error) -> {
+              if (error != null) {
+                onReply.accept(
+                    new ClientReply.Answered(Answer.unknown(txId, describe(error)), null));
+              } else if (read.state() == DecisionStatus.State.DECIDED) {
+                var decision = read.decision().orElseThrow().decision();
+                TxPhase phase =
+                    read.ended()
+                        ? TxPhase.ENDED
+                        : decision == Decision.COMMIT ? TxPhase.COMMITTING : TxPhase.ABORTING;
+                onReply.accept(new ClientReply.Answered(Answer.of(txId, decision), phase));
+              } else {
+                call((c, callId, now) -> c.onStatus(callId, txId, now), onReply);
+              }
+            });
   }
 
   /**
@@ -144,15 +226,22 @@ public final class CoordinatorNode implements AutoCloseable {
       TxId txId,
       ParticipantRef from,
       io.decree.core.Decision heuristic,
-      Consumer<Message.OutcomeReply> onAnswer) {
+      Consumer<Message.OutcomeReply> onAnswer,
+      Consumer<String> onNotLeader) {
     onLoop(
         now -> {
+          if (core == null) {
+            onNotLeader.accept(notLeader());
+            return;
+          }
           pendingInquiries.computeIfAbsent(txId, t -> new HashMap<>()).put(from.name(), onAnswer);
           core.onMessage(new Message.Inquiry(txId, from, heuristic), now);
         });
   }
 
-  /** Decision-log records read back at start. */
+  /**
+   * Decision-log records read back at start (in a cluster: when this member last became leader).
+   */
   public long recordsReplayed() {
     return recordsReplayed;
   }
@@ -163,16 +252,142 @@ public final class CoordinatorNode implements AutoCloseable {
 
   /** A response from a participant, turned into a protocol message. */
   public void deliver(Message message) {
-    onLoop(now -> core.onMessage(message, now));
+    onLoop(
+        now -> {
+          if (core != null) {
+            core.onMessage(message, now);
+          }
+        });
   }
 
   public void sendFailed(TxId txId, ParticipantRef to, String error) {
-    onLoop(now -> core.onSendFailed(txId, to, error, now));
+    onLoop(
+        now -> {
+          if (core != null) {
+            core.onSendFailed(txId, to, error, now);
+          }
+        });
   }
 
-  /** Reads the core on its thread (admin views). */
+  /**
+   * Reads the core on its thread (admin views). The core is null while this cluster member does not
+   * lead: {@link #notLeader()} says why.
+   */
   public void read(BiConsumer<CoordinatorCore, Long> reader) {
     onLoop(now -> reader.accept(core, now));
+  }
+
+  /** In a cluster: each member's id and coordinator gRPC address. */
+  public Map<String, String> memberAddresses() {
+    return options.memberAddresses();
+  }
+
+  /** The cluster's decision log, or empty for a single node. */
+  public java.util.Optional<ReplicatedDecisionLog> cluster() {
+    return java.util.Optional.ofNullable(cluster);
+  }
+
+  /**
+   * Why this member cannot serve protocol calls, with where to go instead: the leader's coordinator
+   * address when known, else the last leader seen ("no coordinator quorum" when none is known).
+   */
+  public String notLeader() {
+    if (cluster == null) {
+      return "coordinator is starting";
+    }
+    var leader = cluster.leaderId();
+    if (leader.isPresent() && !leader.get().equals(cluster.memberId())) {
+      return "not the leader: "
+          + cluster.memberId()
+          + " follows; leader is "
+          + leader.get()
+          + " at "
+          + options.memberAddresses().getOrDefault(leader.get(), "an unknown address");
+    }
+    String last =
+        lastLeaderSeen.isEmpty()
+            ? "no leader seen since this member started"
+            : "last leader seen: "
+                + lastLeaderSeen
+                + " at "
+                + options.memberAddresses().getOrDefault(lastLeaderSeen, "an unknown address")
+                + ", "
+                + Math.max(0, System.currentTimeMillis() - lastLeaderSeenMillis) / 1000
+                + " s ago";
+    return "no coordinator quorum: " + cluster.memberId() + " knows no ready leader (" + last + ")";
+  }
+
+  /** The protocol settings, with the test-only unsafe switch applied when it is on. */
+  private CoordinatorConfig protocol() {
+    return FaultSwitches.COORDINATOR_UNSAFE_SEND_BEFORE_DURABLE
+        ? options.protocol().withUnsafeSendBeforeDurable(true)
+        : options.protocol();
+  }
+
+  // ---------------------------------------------------------------- leadership (cluster)
+
+  /** This member leads now: a fresh core, rebuilt from the whole replicated log. */
+  private void becomeLeader(long now) {
+    long term = cluster.leaderTerm();
+    if (term == 0 || term == coreTerm) {
+      return; // lost again before we got here, or already leading this term
+    }
+    if (core != null) {
+      stepDown("a new term began", now);
+    }
+    // The term is the id issuer: one leader per term, and a member leads again only in a later one.
+    CoordinatorCore fresh = new CoordinatorCore(protocol(), (int) term);
+    List<CoordinatorRecord> records = cluster.recover();
+    core = fresh;
+    coreTerm = term;
+    recordsReplayed = records.size();
+    core.onRecover(records, now);
+    log.info(
+        "{} leads term {}: core rebuilt from {} records; phase 2 re-driven",
+        cluster.memberId(),
+        term,
+        records.size());
+  }
+
+  /** This member no longer leads: whoever waits on its core hears UNKNOWN, and the core goes. */
+  private void stepDown(String why, long now) {
+    if (core == null) {
+      return;
+    }
+    log.info("{} stops leading term {}: {}", cluster.memberId(), coreTerm, why);
+    core.onLeadershipLost(now);
+    flush();
+    pendingCalls.forEach(
+        (id, reply) ->
+            reply.accept(
+                new ClientReply.Rejected(
+                    ClientReply.Rejection.UNAVAILABLE, "coordinator " + why + "; ask the leader")));
+    pendingCalls.clear();
+    pendingInquiries.forEach(
+        (txId, waiting) ->
+            waiting.forEach(
+                (name, answer) ->
+                    answer.accept(
+                        new Message.OutcomeReply(
+                            txId, Peer.COORDINATOR, Outcome.UNKNOWN, "coordinator " + why))));
+    pendingInquiries.clear();
+    core = null;
+    coreTerm = 0;
+  }
+
+  private void tick(long now) {
+    if (cluster != null) {
+      cluster
+          .leaderId()
+          .ifPresent(
+              leader -> {
+                lastLeaderSeen = leader;
+                lastLeaderSeenMillis = now;
+              });
+    }
+    if (core != null) {
+      core.onTick(now);
+    }
   }
 
   // ---------------------------------------------------------------- driver
@@ -187,6 +402,9 @@ public final class CoordinatorNode implements AutoCloseable {
   }
 
   private void flush() {
+    if (core == null) {
+      return;
+    }
     CoordinatorEffects effects = core.drain();
     for (CoordinatorRecord record : effects.appends()) {
       append(record);
@@ -222,12 +440,16 @@ public final class CoordinatorNode implements AutoCloseable {
   }
 
   private void append(CoordinatorRecord record) {
+    CoordinatorCore appendedBy = core;
     if (record instanceof DecisionRecord decision) {
-      bounded(decisionLog.appendDecision(decision))
+      bounded(appendDecision(decision))
           .whenComplete(
               (winner, error) ->
                   onLoop(
                       now -> {
+                        if (core != appendedBy) {
+                          return; // that core is gone (leadership ended); its waiters heard why
+                        }
                         if (error == null) {
                           if (FaultSwitches.HALT_AFTER_DECISION) {
                             FaultSwitches.halt("decision durable for " + winner.txId());
@@ -238,11 +460,14 @@ public final class CoordinatorNode implements AutoCloseable {
                         }
                       }));
     } else if (record instanceof OnePhaseRecord onePhase) {
-      bounded(decisionLog.append(record))
+      bounded(appendOther(record))
           .whenComplete(
               (ok, error) ->
                   onLoop(
                       now -> {
+                        if (core != appendedBy) {
+                          return;
+                        }
                         if (error == null) {
                           core.onOnePhaseDurable(onePhase.txId(), now);
                         } else {
@@ -252,8 +477,7 @@ public final class CoordinatorNode implements AutoCloseable {
     } else {
       // END and horizon records need no answer: losing one only means re-driving or
       // remembering a transaction a little longer after a restart.
-      decisionLog
-          .append(record)
+      appendOther(record)
           .whenComplete(
               (ok, error) -> {
                 if (error != null) {
@@ -261,6 +485,39 @@ public final class CoordinatorNode implements AutoCloseable {
                 }
               });
     }
+  }
+
+  /** Appends under the core's term in a cluster, so a deposed core's records are never applied. */
+  private CompletableFuture<DecisionRecord> appendDecision(DecisionRecord decision) {
+    long term = coreTerm;
+    return slowDisk(
+        () ->
+            cluster == null
+                ? decisionLog.appendDecision(decision)
+                : cluster.appendDecision(decision, term));
+  }
+
+  private CompletableFuture<Void> appendOther(CoordinatorRecord record) {
+    long term = coreTerm;
+    return slowDisk(
+        () -> cluster == null ? decisionLog.append(record) : cluster.append(record, term));
+  }
+
+  /**
+   * Runs the append now, or TEST ONLY (fault switch {@code decree.fault.appendDelayMillis}) later
+   * on the loop thread, as a slow disk would: a kill -9 in between loses the record.
+   */
+  private <T> CompletableFuture<T> slowDisk(Supplier<CompletableFuture<T>> append) {
+    if (FaultSwitches.APPEND_DELAY_MILLIS <= 0) {
+      return append.get();
+    }
+    return CompletableFuture.supplyAsync(
+            () -> null,
+            CompletableFuture.delayedExecutor(
+                FaultSwitches.APPEND_DELAY_MILLIS,
+                TimeUnit.MILLISECONDS,
+                task -> loop.execute(now -> task.run())))
+        .thenCompose(ignored -> append.get());
   }
 
   private <T> CompletableFuture<T> bounded(CompletableFuture<T> future) {
@@ -278,9 +535,11 @@ public final class CoordinatorNode implements AutoCloseable {
     return cause.getClass().getSimpleName() + ": " + cause.getMessage();
   }
 
-  /** The address participants are told to inquire at. */
+  /** The addresses participants are told to inquire at: every member's in a cluster. */
   public List<String> coordinatorAddresses() {
-    return List.of(advertisedAddress);
+    return options.memberAddresses().isEmpty()
+        ? List.of(advertisedAddress)
+        : List.copyOf(options.memberAddresses().values());
   }
 
   @Override

@@ -2,6 +2,9 @@ package io.decree.coordinator;
 
 import io.decree.core.coordinator.CoordinatorConfig;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Everything a coordinator node needs to start, validated at construction.
@@ -15,6 +18,8 @@ import java.nio.file.Path;
  *     client hears UNKNOWN (the append is retried)
  * @param tickMillis how often timeouts and retries are checked
  * @param queueCapacity work waiting for the core thread at most
+ * @param memberAddresses in a cluster: every member's id and coordinator gRPC address (host:port),
+ *     this one's included; told to participants and used in leader hints. Empty for a single node.
  */
 public record CoordinatorOptions(
     Path dataDir,
@@ -25,7 +30,8 @@ public record CoordinatorOptions(
     long rpcDeadlineMillis,
     long decisionTimeoutMillis,
     long tickMillis,
-    int queueCapacity) {
+    int queueCapacity,
+    Map<String, String> memberAddresses) {
 
   public CoordinatorOptions {
     if (dataDir == null) {
@@ -43,11 +49,24 @@ public record CoordinatorOptions(
     bindHost = bindHost == null || bindHost.isBlank() ? "127.0.0.1" : bindHost;
     advertisedAddress = advertisedAddress == null ? "" : advertisedAddress;
     protocol = protocol == null ? CoordinatorConfig.defaults() : protocol;
+    memberAddresses =
+        memberAddresses == null
+            ? Map.of()
+            : Collections.unmodifiableMap(new LinkedHashMap<>(memberAddresses));
   }
 
   public static CoordinatorOptions defaults(Path dataDir, int port) {
     return new CoordinatorOptions(
-        dataDir, "127.0.0.1", port, "", CoordinatorConfig.defaults(), 2_000, 5_000, 10, 65_536);
+        dataDir,
+        "127.0.0.1",
+        port,
+        "",
+        CoordinatorConfig.defaults(),
+        2_000,
+        5_000,
+        10,
+        65_536,
+        Map.of());
   }
 
   public CoordinatorOptions withProtocol(CoordinatorConfig protocol) {
@@ -60,6 +79,54 @@ public record CoordinatorOptions(
         rpcDeadlineMillis,
         decisionTimeoutMillis,
         tickMillis,
-        queueCapacity);
+        queueCapacity,
+        memberAddresses);
+  }
+
+  public CoordinatorOptions withBindHost(String bindHost) {
+    return new CoordinatorOptions(
+        dataDir,
+        bindHost,
+        port,
+        advertisedAddress,
+        protocol,
+        rpcDeadlineMillis,
+        decisionTimeoutMillis,
+        tickMillis,
+        queueCapacity,
+        memberAddresses);
+  }
+
+  /**
+   * @param advertisedAddress host:port participants use; null or empty: bindHost:port
+   */
+  public CoordinatorOptions withAdvertised(String advertisedAddress) {
+    return new CoordinatorOptions(
+        dataDir,
+        bindHost,
+        port,
+        advertisedAddress,
+        protocol,
+        rpcDeadlineMillis,
+        decisionTimeoutMillis,
+        tickMillis,
+        queueCapacity,
+        memberAddresses);
+  }
+
+  /** Cluster mode: this member's address is the entry under its id. */
+  public CoordinatorOptions withCluster(
+      Map<String, String> memberAddresses, String advertisedAddress, long decisionTimeoutMillis) {
+    return new CoordinatorOptions(
+        dataDir,
+        bindHost,
+        port,
+        advertisedAddress,
+        protocol,
+        rpcDeadlineMillis,
+        decisionTimeoutMillis,
+        tickMillis,
+        queueCapacity,
+        memberAddresses);
   }
 }

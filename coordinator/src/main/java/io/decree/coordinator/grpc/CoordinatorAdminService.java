@@ -1,10 +1,15 @@
 package io.decree.coordinator.grpc;
 
 import io.decree.coordinator.CoordinatorNode;
+import io.decree.coordinator.log.ClusterView;
+import io.decree.coordinator.log.ReplicatedDecisionLog;
 import io.decree.core.TxId;
+import io.decree.core.coordinator.CoordinatorCore;
 import io.decree.core.coordinator.ParticipantView;
 import io.decree.core.coordinator.TxView;
 import io.decree.node.grpc.ProtoMapping;
+import io.decree.proto.v1.AddMemberRequest;
+import io.decree.proto.v1.ClusterMemberInfo;
 import io.decree.proto.v1.CoordinatorAdminGrpc;
 import io.decree.proto.v1.ListTransactionsRequest;
 import io.decree.proto.v1.ListTransactionsResponse;
@@ -12,15 +17,21 @@ import io.decree.proto.v1.NodeStatus;
 import io.decree.proto.v1.NodeStatusRequest;
 import io.decree.proto.v1.ParticipantProgress;
 import io.decree.proto.v1.PartyContact;
+import io.decree.proto.v1.RemoveMemberRequest;
 import io.decree.proto.v1.StatusRequest;
+import io.decree.proto.v1.TakeSnapshotRequest;
+import io.decree.proto.v1.TakeSnapshotResponse;
 import io.decree.proto.v1.TransactionDetail;
 import io.decree.proto.v1.TransactionEvent;
 import io.decree.proto.v1.TransactionSummary;
 import io.decree.proto.v1.TxState;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /** Inbound adapter for operators: lists and explains the transactions this node holds. */
 public final class CoordinatorAdminService extends CoordinatorAdminGrpc.CoordinatorAdminImplBase {
@@ -46,6 +57,10 @@ public final class CoordinatorAdminService extends CoordinatorAdminGrpc.Coordina
                   : Math.min(request.getLimit(), LIST_LIMIT_MAX);
           node.read(
               (core, now) -> {
+                if (core == null) {
+                  observer.onError(notServing());
+                  return;
+                }
                 ListTransactionsResponse.Builder response = ListTransactionsResponse.newBuilder();
                 for (TxView tx : core.list(now)) {
                   if (response.getTransactionsCount() >= limit) {
@@ -79,6 +94,10 @@ public final class CoordinatorAdminService extends CoordinatorAdminGrpc.Coordina
           TxId txId = ProtoMapping.txId(request.getTxId());
           node.read(
               (core, now) -> {
+                if (core == null) {
+                  observer.onError(notServing());
+                  return;
+                }
                 var view = core.describe(txId, now);
                 if (view.isEmpty()) {
                   observer.onError(
@@ -98,25 +117,138 @@ public final class CoordinatorAdminService extends CoordinatorAdminGrpc.Coordina
 
   @Override
   public void getNodeStatus(NodeStatusRequest request, StreamObserver<NodeStatus> observer) {
-    Replies.guarded(
+    Replies.guarded(observer, () -> node.read((core, now) -> answer(observer, nodeStatus(core))));
+  }
+
+  @Override
+  public void addMember(AddMemberRequest request, StreamObserver<NodeStatus> observer) {
+    membership(
         observer,
-        () ->
-            node.read(
-                (core, now) -> {
-                  observer.onNext(
-                      NodeStatus.newBuilder()
-                          .setAddress(node.address())
-                          .setMode("single-node")
-                          .setRole("LEADER")
-                          .setStartedUnixMillis(node.startedAtMillis())
-                          .setRecordsReplayed(node.recordsReplayed())
-                          .setTransactionsHeld(core.heldCount())
-                          .setInFlight(core.undecidedCount())
-                          .setHeuristicAlarms(core.alarmCount())
-                          .setForgottenBeforeUnixMillis(core.forgottenBeforeMillis())
-                          .build());
-                  observer.onCompleted();
-                }));
+        "add member " + request.getMemberId(),
+        log -> log.addMember(request.getMemberId(), request.getRaftAddress()));
+  }
+
+  @Override
+  public void removeMember(RemoveMemberRequest request, StreamObserver<NodeStatus> observer) {
+    membership(
+        observer,
+        "remove member " + request.getMemberId(),
+        log -> log.removeMember(request.getMemberId()));
+  }
+
+  @Override
+  public void takeSnapshot(
+      TakeSnapshotRequest request, StreamObserver<TakeSnapshotResponse> observer) {
+    ReplicatedDecisionLog log = clusterOrFail(observer);
+    if (log == null) {
+      return;
+    }
+    // Off the transport thread: a snapshot writes and forces a file.
+    java.util.concurrent.CompletableFuture.runAsync(
+        () -> {
+          try {
+            answer(
+                observer,
+                TakeSnapshotResponse.newBuilder().setSnapshotIndex(log.takeSnapshot()).build());
+          } catch (RuntimeException e) {
+            observer.onError(
+                Status.UNAVAILABLE
+                    .withDescription("snapshot not taken: " + e.getMessage())
+                    .asRuntimeException());
+          }
+        });
+  }
+
+  /** Runs a membership change off the transport thread (it waits for the new configuration). */
+  private void membership(
+      StreamObserver<NodeStatus> observer, String what, Consumer<ReplicatedDecisionLog> change) {
+    ReplicatedDecisionLog log = clusterOrFail(observer);
+    if (log == null) {
+      return;
+    }
+    java.util.concurrent.CompletableFuture.runAsync(
+        () -> {
+          try {
+            change.accept(log);
+          } catch (IllegalArgumentException e) {
+            observer.onError(
+                Status.INVALID_ARGUMENT
+                    .withDescription(what + " refused: " + e.getMessage())
+                    .asRuntimeException());
+            return;
+          } catch (RuntimeException e) {
+            observer.onError(
+                Status.UNAVAILABLE
+                    .withDescription(what + " not confirmed: " + e.getMessage())
+                    .asRuntimeException());
+            return;
+          }
+          node.read((core, now) -> answer(observer, nodeStatus(core)));
+        });
+  }
+
+  private ReplicatedDecisionLog clusterOrFail(StreamObserver<?> observer) {
+    var cluster = node.cluster();
+    if (cluster.isEmpty()) {
+      observer.onError(
+          Status.FAILED_PRECONDITION
+              .withDescription(
+                  "this coordinator runs as a single node (no --cluster): it has no members to"
+                      + " change or replicated log to snapshot")
+              .asRuntimeException());
+      return null;
+    }
+    return cluster.get();
+  }
+
+  private NodeStatus nodeStatus(CoordinatorCore core) {
+    NodeStatus.Builder status =
+        NodeStatus.newBuilder()
+            .setAddress(node.address())
+            .setMode(node.cluster().isPresent() ? "cluster" : "single-node")
+            .setRole(core != null ? "LEADER" : "FOLLOWER")
+            .setStartedUnixMillis(node.startedAtMillis())
+            .setRecordsReplayed(node.recordsReplayed());
+    if (core != null) {
+      status
+          .setTransactionsHeld(core.heldCount())
+          .setInFlight(core.undecidedCount())
+          .setHeuristicAlarms(core.alarmCount())
+          .setForgottenBeforeUnixMillis(core.forgottenBeforeMillis());
+    } else {
+      status.setNotServingReason(node.notLeader());
+    }
+    node.cluster()
+        .ifPresent(
+            log -> {
+              ClusterView view = log.view();
+              Map<String, String> addresses = node.memberAddresses();
+              status
+                  .setMemberId(view.memberId())
+                  .setTerm(view.currentTerm())
+                  .setLastAppliedIndex(view.lastAppliedIndex())
+                  .setLogStartIndex(view.logStartIndex());
+              view.leaderId()
+                  .ifPresent(
+                      l -> status.setLeaderId(l).setLeaderAddress(addresses.getOrDefault(l, "")));
+              for (ClusterView.Member m : view.members()) {
+                status.addMembers(
+                    ClusterMemberInfo.newBuilder()
+                        .setMemberId(m.id())
+                        .setRaftAddress(m.raftAddress())
+                        .setCoordinatorAddress(addresses.getOrDefault(m.id(), "")));
+              }
+            });
+    return status.build();
+  }
+
+  private StatusRuntimeException notServing() {
+    return Status.UNAVAILABLE.withDescription(node.notLeader()).asRuntimeException();
+  }
+
+  private static <T> void answer(StreamObserver<T> observer, T value) {
+    observer.onNext(value);
+    observer.onCompleted();
   }
 
   private static TransactionSummary summary(TxView tx) {

@@ -111,7 +111,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         observer,
         () -> {
           TxId txId = ProtoMapping.txId(request.getTxId());
-          node.call((core, callId, now) -> core.onStatus(callId, txId, now), outcome(observer));
+          node.status(txId, outcome(observer));
         });
   }
 
@@ -143,7 +143,10 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
                         .setReason(reply.reason())
                         .build());
                 observer.onCompleted();
-              });
+              },
+              notLeader ->
+                  observer.onError(
+                      io.grpc.Status.UNAVAILABLE.withDescription(notLeader).asRuntimeException()));
         });
   }
 

@@ -1,4 +1,4 @@
-package io.decree.cluster;
+package io.decree.coordinator.log;
 
 import io.decree.core.ParticipantRef;
 import io.decree.core.TxId;

@@ -96,7 +96,11 @@ public final class ProtoMapping {
     };
   }
 
+  /** A null phase (not known, e.g. when the cluster could not be read) is TX_STATE_UNSPECIFIED. */
   public static TxState toProto(TxPhase phase) {
+    if (phase == null) {
+      return TxState.TX_STATE_UNSPECIFIED;
+    }
     return switch (phase) {
       case ACTIVE -> TxState.ACTIVE;
       case PREPARING -> TxState.PREPARING;

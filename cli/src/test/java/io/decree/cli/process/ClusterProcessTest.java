@@ -1,0 +1,228 @@
+package io.decree.cli.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.decree.core.Outcome;
+import io.decree.participant.DecreeClient;
+import io.decree.proto.v1.AddMemberRequest;
+import io.decree.proto.v1.BranchStatus;
+import io.decree.proto.v1.CoordinatorAdminGrpc;
+import io.decree.proto.v1.NodeStatus;
+import io.decree.proto.v1.PartyContact;
+import io.decree.proto.v1.TakeSnapshotRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A three-member coordinator cluster (Raft over Apache Ratis) and two account services, each its
+ * own JVM on 127.0.0.1; faults are real kill -9s.
+ */
+class ClusterProcessTest {
+  private static final Duration RESOLVE = Duration.ofSeconds(90);
+  private static final String SLOW_PREPARE = "-Ddecree.fault.participant.prepareDelayMillis=4000";
+  private static final String IGNORE_PHASE_TWO = "-Ddecree.fault.participant.ignorePhaseTwo=true";
+
+  @TempDir Path dir;
+  private ProcessCluster cluster;
+
+  @AfterEach
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private NodeProcess awaitLeader() {
+    await().atMost(RESOLVE).until(() -> cluster.leader().isPresent());
+    return cluster.leader().orElseThrow();
+  }
+
+  /** Asks until the answer is definite (bounded); a transaction nobody decided ends ABORTED. */
+  private Outcome finalOutcome(String tx) {
+    await()
+        .atMost(RESOLVE)
+        .pollInterval(Duration.ofMillis(300))
+        .until(() -> cluster.client.status(tx).outcome() != Outcome.UNKNOWN);
+    return cluster.client.status(tx).outcome();
+  }
+
+  @Test
+  void leaderKilledWhileCommitsFlowLosesNoAcknowledgedDecision() throws Exception {
+    cluster = new ProcessCluster(dir, 3, List.of(), List.of(), List.of());
+    NodeProcess firstLeader = awaitLeader();
+
+    Map<String, Outcome> answered = new LinkedHashMap<>();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(14);
+    long killAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    boolean killed = false;
+    for (int i = 0; i < 5_000 && System.nanoTime() < until; i++) {
+      if (!killed && System.nanoTime() > killAt) {
+        firstLeader.kill();
+        killed = true;
+      }
+      String tx;
+      try {
+        tx = cluster.beginTransfer(1, Duration.ofSeconds(10));
+      } catch (RuntimeException noLeaderYet) {
+        Thread.sleep(50);
+        continue; // nothing was committed under this attempt's id (or it times out and aborts)
+      }
+      answered.put(tx, cluster.client.commit(tx).outcome());
+    }
+    assertThat(killed).isTrue();
+    NodeProcess secondLeader = awaitLeader();
+    assertThat(secondLeader).isNotSameAs(firstLeader);
+    cluster.restartWithoutFaults(firstLeader);
+
+    long acknowledged = answered.values().stream().filter(o -> o == Outcome.COMMITTED).count();
+    assertThat(acknowledged).isPositive();
+    long committed = 0;
+    List<String> lost = new ArrayList<>();
+    for (var e : answered.entrySet()) {
+      Outcome outcome = finalOutcome(e.getKey());
+      if (e.getValue() != Outcome.UNKNOWN && e.getValue() != outcome) {
+        lost.add(e.getKey() + ": answered " + e.getValue() + ", now " + outcome);
+      }
+      committed += outcome == Outcome.COMMITTED ? 1 : 0;
+    }
+    assertThat(lost).as("definite answers the new leader contradicts").isEmpty();
+    // Every committed transfer is applied at both services, and nothing else is.
+    long expected = committed;
+    await().atMost(RESOLVE).until(() -> cluster.balance(cluster.b, "bob") == 100 + expected);
+    assertThat(cluster.balance(cluster.a, "alice")).isEqualTo(100 - committed);
+  }
+
+  @Test
+  void inDoubtBranchesOfAKilledLeaderAreFinishedByTheNextLeader() {
+    // Both services ignore phase 2, so the branches stay prepared until they inquire.
+    cluster =
+        new ProcessCluster(dir, 3, List.of(), List.of(IGNORE_PHASE_TWO), List.of(IGNORE_PHASE_TWO));
+    NodeProcess leader = awaitLeader();
+    String tx = cluster.beginTransfer(30, Duration.ofSeconds(30));
+    assertThat(cluster.client.commit(tx).outcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(cluster.state(cluster.a, tx)).isEqualTo("PREPARED");
+
+    leader.kill();
+
+    await().atMost(RESOLVE).until(() -> cluster.state(cluster.a, tx).equals("COMMITTED"));
+    await().atMost(RESOLVE).until(() -> cluster.state(cluster.b, tx).equals("COMMITTED"));
+    assertThat(leader.alive()).isFalse();
+    NodeProcess next = awaitLeader();
+    assertThat(next).isNotSameAs(leader);
+    assertThat(cluster.client.status(tx).outcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(cluster.balance(cluster.a, "alice")).isEqualTo(70);
+  }
+
+  @Test
+  void withoutQuorumClientsHearUnknownAndParticipantsReportBlockedThenAllResolves()
+      throws Exception {
+    cluster = new ProcessCluster(dir, 3, List.of(), List.of(), List.of(SLOW_PREPARE));
+    NodeProcess leader = awaitLeader();
+    NodeProcess follower = cluster.coordinators.stream().filter(c -> c != leader).findFirst().get();
+    String tx = cluster.beginTransfer(10, Duration.ofSeconds(60));
+    CompletableFuture<DecreeClient.Result> commit =
+        CompletableFuture.supplyAsync(() -> cluster.client.commit(tx));
+    await().atMost(RESOLVE).until(() -> cluster.state(cluster.a, tx).equals("PREPARED"));
+
+    leader.kill();
+    follower.kill();
+
+    DecreeClient.Result answer = commit.get(90, TimeUnit.SECONDS);
+    assertThat(answer.outcome()).isEqualTo(Outcome.UNKNOWN);
+    assertThat(answer.reason()).isNotBlank();
+    // The prepared branch is blocked and says why: no quorum, and the last leader it was told of.
+    await()
+        .atMost(RESOLVE)
+        .until(
+            () ->
+                cluster
+                    .branch(cluster.a, tx)
+                    .map(BranchStatus::getBlocking)
+                    .filter(
+                        bl ->
+                            bl.getContactsList().stream()
+                                .map(PartyContact::getLastError)
+                                .anyMatch(e -> e.contains("no coordinator quorum")))
+                    .isPresent());
+    BranchStatus blocked = cluster.branch(cluster.a, tx).orElseThrow();
+    assertThat(blocked.getState()).isEqualTo("PREPARED");
+    assertThat(blocked.getBlocking().getContactsList())
+        .extracting(PartyContact::getLastError)
+        .anyMatch(e -> e.contains("last leader seen"));
+
+    cluster.restartWithoutFaults(leader);
+    cluster.restartWithoutFaults(follower);
+
+    Outcome outcome = finalOutcome(tx);
+    String expected = outcome == Outcome.COMMITTED ? "COMMITTED" : "ABORTED";
+    await().atMost(RESOLVE).until(() -> cluster.state(cluster.a, tx).equals(expected));
+    await().atMost(RESOLVE).until(() -> cluster.state(cluster.b, tx).equals(expected));
+  }
+
+  @Test
+  void theWholeClusterRestartsFromDiskWithItsDecisions() {
+    cluster = new ProcessCluster(dir, 3, List.of(), List.of(), List.of());
+    awaitLeader();
+    String committed = cluster.beginTransfer(5, Duration.ofSeconds(30));
+    assertThat(cluster.client.commit(committed).outcome()).isEqualTo(Outcome.COMMITTED);
+    String rolledBack = cluster.beginTransfer(7, Duration.ofSeconds(30));
+    assertThat(cluster.client.rollback(rolledBack).outcome()).isEqualTo(Outcome.ABORTED);
+
+    cluster.coordinators.forEach(NodeProcess::kill);
+    cluster.coordinators.forEach(cluster::restartWithoutFaults);
+    awaitLeader();
+
+    assertThat(finalOutcome(committed)).isEqualTo(Outcome.COMMITTED);
+    assertThat(finalOutcome(rolledBack)).isEqualTo(Outcome.ABORTED);
+    String next = cluster.beginTransfer(1, Duration.ofSeconds(30));
+    assertThat(cluster.client.commit(next).outcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(cluster.balance(cluster.a, "alice")).isEqualTo(94);
+  }
+
+  @Test
+  void aNewMemberCatchesUpThroughASnapshot() {
+    cluster = new ProcessCluster(dir, 3, List.of(), List.of(), List.of());
+    NodeProcess leader = awaitLeader();
+    for (int i = 0; i < 20; i++) {
+      String tx = cluster.beginTransfer(1, Duration.ofSeconds(30));
+      assertThat(cluster.client.commit(tx).outcome()).isEqualTo(Outcome.COMMITTED);
+    }
+    var admin =
+        CoordinatorAdminGrpc.newBlockingStub(cluster.channel(leader))
+            .withDeadlineAfter(60, TimeUnit.SECONDS);
+    long snapshot = admin.takeSnapshot(TakeSnapshotRequest.getDefaultInstance()).getSnapshotIndex();
+    assertThat(snapshot).isPositive();
+
+    NodeProcess joiner = cluster.joiner(dir, "n4");
+    NodeStatus after =
+        CoordinatorAdminGrpc.newBlockingStub(cluster.channel(leader))
+            .withDeadlineAfter(90, TimeUnit.SECONDS)
+            .addMember(
+                AddMemberRequest.newBuilder()
+                    .setMemberId("n4")
+                    .setRaftAddress(cluster.raftAddress("n4"))
+                    .build());
+    assertThat(after.getMembersList()).extracting(m -> m.getMemberId()).contains("n4");
+
+    await()
+        .atMost(RESOLVE)
+        .until(
+            () ->
+                cluster.nodeStatus(joiner).map(NodeStatus::getLastAppliedIndex).orElse(0L)
+                    >= snapshot);
+    NodeStatus joined = cluster.nodeStatus(joiner).orElseThrow();
+    assertThat(joined.getRole()).isEqualTo("FOLLOWER");
+    assertThat(joined.getLeaderId()).isNotEmpty();
+    assertThat(joined.getMembersCount()).isEqualTo(4);
+  }
+}
