@@ -65,6 +65,20 @@ final class BenchCommand implements Callable<Integer> {
       description = "Where the WALs go (kept afterwards). Default: a temporary directory, deleted.")
   Path dataDir;
 
+  @Option(
+      names = "--coordinators",
+      defaultValue = "1",
+      description =
+          "1: a single coordinator over its WAL (default); 3 or more: a coordinator cluster over"
+              + " Raft, in this JVM, measured right after a single-node run of the same shape so"
+              + " the two compare on the same machine state.")
+  int coordinators;
+
+  @Option(
+      names = "--no-baseline",
+      description = "With --coordinators > 1: skip the single-node run.")
+  boolean noBaseline;
+
   @Option(names = "--json", description = "Print one JSON object instead of the summary.")
   boolean json;
 
@@ -74,19 +88,44 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     BenchConfig config =
         new BenchConfig(
-            participants, inFlight, warmup, duration, Optional.ofNullable(dataDir), txTimeout);
+                participants, inFlight, warmup, duration, Optional.ofNullable(dataDir), txTimeout)
+            .withCoordinators(coordinators);
+    boolean baseline = coordinators > 1 && !noBaseline;
     if (!json) {
       spec.commandLine()
           .getErr()
           .printf(
-              "decree bench: running %s warmup + %s measured...%n",
-              Durations.format(warmup), Durations.format(duration));
+              "decree bench: running %s%s warmup + %s measured...%n",
+              baseline ? "twice (single node, then the cluster): " : "",
+              Durations.format(warmup),
+              Durations.format(duration));
     }
+    BenchResult single = baseline ? new EndToEndBench(config.withCoordinators(1)).run() : null;
     BenchResult result = new EndToEndBench(config).run();
-    spec.commandLine()
-        .getOut()
-        .print(json ? result.toJson() + System.lineSeparator() : result.toHuman());
-    spec.commandLine().getOut().flush();
+    var out = spec.commandLine().getOut();
+    if (single == null) {
+      out.print(json ? result.toJson() + System.lineSeparator() : result.toHuman());
+    } else {
+      double ratio = single.txPerSecond() == 0 ? 0 : result.txPerSecond() / single.txPerSecond();
+      if (json) {
+        out.printf(
+            java.util.Locale.ROOT,
+            "{\"single\":%s,\"cluster\":%s,\"throughputRatio\":%.3f}%n",
+            single.toJson(),
+            result.toJson(),
+            ratio);
+      } else {
+        out.print(single.toHuman());
+        out.print(result.toHuman());
+        out.printf(
+            java.util.Locale.ROOT,
+            "cluster / single node: %.2fx throughput, p50 %.3f ms vs %.3f ms%n",
+            ratio,
+            result.latencyP50Millis(),
+            single.latencyP50Millis());
+      }
+    }
+    out.flush();
     return result.committed() > 0 ? 0 : 1;
   }
 

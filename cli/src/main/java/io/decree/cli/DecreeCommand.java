@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       WalBenchCommand.class,
       BenchCommand.class,
+      FailoverBenchCommand.class,
       AdminCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -73,26 +73,52 @@ final class AdminClient implements AutoCloseable {
   }
 
   /**
-   * The first of {@code addresses} whose coordinator answers (leader-finding comes with the
-   * cluster).
+   * The coordinator that leads: the first of {@code addresses} that says LEADER, or the leader a
+   * follower names. A single node always leads. When members answer but none leads (no quorum), the
+   * error says what they reported.
    */
   Coordinator firstCoordinator(List<String> addresses) {
     List<String> failures = new ArrayList<>();
-    for (String raw : addresses) {
-      String address = address("coordinator", raw);
+    boolean anyAnswered = false;
+    List<String> toTry = new ArrayList<>();
+    addresses.forEach(raw -> toTry.add(address("coordinator", raw)));
+    for (int i = 0; i < toTry.size() && i < 16; i++) {
+      String address = toTry.get(i);
       long start = System.nanoTime();
       try {
         NodeStatus status =
             coordinatorAdmin(address).getNodeStatus(NodeStatusRequest.getDefaultInstance());
-        return new Coordinator(
-            address, status, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        if (status.getRole().equals("LEADER")) {
+          return new Coordinator(
+              address, status, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        }
+        anyAnswered = true;
+        failures.add(address + " (" + status.getRole() + ": " + status.getNotServingReason() + ")");
+        String hint = status.getLeaderAddress();
+        if (!hint.isEmpty() && !toTry.contains(hint)) {
+          toTry.add(hint);
+        }
       } catch (StatusRuntimeException e) {
         failures.add(address + " (" + describe(e) + ")");
       }
     }
     throw new AdminException(
         AdminException.USAGE_OR_CONNECTION,
-        "cannot reach any coordinator: " + String.join("; ", failures));
+        (anyAnswered ? "no coordinator leads now: " : "cannot reach any coordinator: ")
+            + String.join("; ", failures));
+  }
+
+  /** The node status of the coordinator at {@code address}, whatever its role. */
+  Coordinator coordinatorAt(String raw) {
+    String address = address("coordinator", raw);
+    long start = System.nanoTime();
+    NodeStatus status =
+        call(
+            "coordinator",
+            address,
+            () -> coordinatorAdmin(address).getNodeStatus(NodeStatusRequest.getDefaultInstance()));
+    return new Coordinator(
+        address, status, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
   }
 
   /** Runs one call to {@code what} at {@code address}; gRPC failures become one-line errors. */

@@ -5,7 +5,6 @@ import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -66,11 +65,12 @@ public final class AdminCommand implements Runnable {
   @Command(
       name = "cluster",
       mixinStandardHelpOptions = true,
-      description = "The coordinator node(s): today a single node.",
+      description = "The coordinator node(s): status, membership, snapshots.",
       subcommands = {
         ClusterStatusCommand.class,
-        AdminCommand.AddMember.class,
-        AdminCommand.RemoveMember.class
+        ClusterMembershipCommand.AddMember.class,
+        ClusterMembershipCommand.RemoveMember.class,
+        ClusterMembershipCommand.Snapshot.class
       })
   static final class Cluster implements Runnable {
     @Spec CommandSpec spec;
@@ -79,42 +79,6 @@ public final class AdminCommand implements Runnable {
     public void run() {
       spec.commandLine().usage(spec.commandLine().getOut());
     }
-  }
-
-  /** Membership needs the replicated cluster, which is not built yet. */
-  @Command(
-      name = "add-member",
-      mixinStandardHelpOptions = true,
-      description = "Not available yet: the coordinator cluster mode is not built (exit 2).")
-  static final class AddMember implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "HOST:PORT")
-    String member;
-
-    @Override
-    public Integer call() {
-      throw notBuilt();
-    }
-  }
-
-  /** Membership needs the replicated cluster, which is not built yet. */
-  @Command(
-      name = "remove-member",
-      mixinStandardHelpOptions = true,
-      description = "Not available yet: the coordinator cluster mode is not built (exit 2).")
-  static final class RemoveMember implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "HOST:PORT")
-    String member;
-
-    @Override
-    public Integer call() {
-      throw notBuilt();
-    }
-  }
-
-  private static AdminException notBuilt() {
-    return new AdminException(
-        AdminException.USAGE_OR_CONNECTION,
-        "cluster mode is not built yet: a single coordinator node has no members to change");
   }
 
   /** Prints a bash/zsh completion script for the whole {@code decree} command line. */

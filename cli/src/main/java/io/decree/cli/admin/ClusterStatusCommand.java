@@ -11,15 +11,16 @@ import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
 
-/** {@code decree admin cluster status}: today, the single coordinator node. */
+/** {@code decree admin cluster status}: each coordinator given, single node or cluster member. */
 @Command(
     name = "status",
     mixinStandardHelpOptions = true,
     description = {
       "The coordinator node(s): address, role, reachability, gRPC health, decision-log figures and"
-          + " heuristic alarms. Single-node mode for now: members, term and log indexes come with"
-          + " the replicated cluster.",
-      "Exit 1 when a node is not SERVING or holds heuristic alarms; 2 when none answers."
+          + " heuristic alarms; for a cluster member also its id, the leader it knows, the term,"
+          + " the members and its log indexes. Give every member with --coordinator.",
+      "Exit 1 when a node is not SERVING, holds heuristic alarms, or no member leads; 2 when none"
+          + " answers."
     })
 final class ClusterStatusCommand extends AdminSubcommand {
   @Override
@@ -33,7 +34,7 @@ final class ClusterStatusCommand extends AdminSubcommand {
       node.put("address", address);
       long start = System.nanoTime();
       try {
-        NodeStatus status = client.firstCoordinator(List.of(address)).status();
+        NodeStatus status = client.coordinatorAt(address).status();
         node.put("reachable", true);
         node.put("answeredInMillis", (System.nanoTime() - start) / 1_000_000);
         String health;
@@ -59,16 +60,26 @@ final class ClusterStatusCommand extends AdminSubcommand {
       }
       nodes.add(node);
     }
+    String mode =
+        nodes.stream()
+            .map(n -> n.get("status"))
+            .filter(NodeStatus.class::isInstance)
+            .map(n -> ((NodeStatus) n).getMode())
+            .findFirst()
+            .orElse("unknown");
+    boolean leaderFound =
+        nodes.stream()
+            .map(n -> n.get("status"))
+            .anyMatch(n -> n instanceof NodeStatus s && s.getRole().equals("LEADER"));
+    problems |= anyAnswered && !leaderFound;
     if (options.json) {
       Map<String, Object> json = new LinkedHashMap<>();
-      json.put("mode", "single-node");
-      json.put(
-          "note",
-          "the replicated coordinator cluster is not built yet: no members, term or log indexes");
+      json.put("mode", mode);
+      json.put("leaderFound", leaderFound);
       json.put("nodes", nodes);
       out().println(Json.of(json));
     } else {
-      print(out(), nodes, now());
+      print(out(), mode, leaderFound, nodes, now());
     }
     if (!anyAnswered) {
       return AdminException.USAGE_OR_CONNECTION;
@@ -76,10 +87,18 @@ final class ClusterStatusCommand extends AdminSubcommand {
     return problems ? AdminException.PROBLEMS : OK;
   }
 
-  private static void print(PrintWriter out, List<Map<String, Object>> nodes, long now) {
+  private static void print(
+      PrintWriter out,
+      String mode,
+      boolean leaderFound,
+      List<Map<String, Object>> nodes,
+      long now) {
     out.println(
-        "Mode: single node (the replicated coordinator cluster is not built yet: members, term and"
-            + " log indexes come with it)");
+        "Mode: "
+            + mode
+            + (leaderFound
+                ? ""
+                : "   <- NO LEADER among the nodes asked: decisions cannot be made"));
     for (Map<String, Object> node : nodes) {
       out.println();
       out.println("Node " + node.get("address"));
@@ -91,6 +110,37 @@ final class ClusterStatusCommand extends AdminSubcommand {
       out.println("  reachable:        yes (answered in " + node.get("answeredInMillis") + " ms)");
       out.println("  health:           " + node.get("health"));
       out.println("  role:             " + s.getRole() + " (" + s.getMode() + ")");
+      if (!s.getNotServingReason().isEmpty()) {
+        out.println("  not serving:      " + s.getNotServingReason());
+      }
+      if (s.getMode().equals("cluster")) {
+        out.println("  member:           " + s.getMemberId() + ", term " + s.getTerm());
+        out.println(
+            "  leader:           "
+                + (s.getLeaderId().isEmpty()
+                    ? "none known"
+                    : s.getLeaderId() + " at " + s.getLeaderAddress()));
+        out.println(
+            "  raft log:         applied through "
+                + s.getLastAppliedIndex()
+                + ", starts at "
+                + s.getLogStartIndex()
+                + (s.getLogStartIndex() > 0 ? " (purged up to a snapshot)" : ""));
+        StringBuilder members = new StringBuilder();
+        s.getMembersList()
+            .forEach(
+                m ->
+                    members
+                        .append(members.length() == 0 ? "" : ", ")
+                        .append(m.getMemberId())
+                        .append(" raft ")
+                        .append(m.getRaftAddress())
+                        .append(
+                            m.getCoordinatorAddress().isEmpty()
+                                ? ""
+                                : " grpc " + m.getCoordinatorAddress()));
+        out.println("  members:          " + members);
+      }
       out.println("  started:          " + Text.at(s.getStartedUnixMillis(), now));
       out.println("  decision log:     " + s.getRecordsReplayed() + " records replayed at start");
       out.println(

@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param duration measured
  * @param dataDir where the WALs go; empty: a temporary directory deleted afterwards
  * @param txTimeout the coordinator aborts a transaction not decided within this
+ * @param coordinators 1: a single node over its WAL; 3 or more: a cluster over the Raft log
  */
 public record BenchConfig(
     int participants,
@@ -20,11 +21,14 @@ public record BenchConfig(
     Duration warmup,
     Duration duration,
     Optional<Path> dataDir,
-    Duration txTimeout) {
+    Duration txTimeout,
+    int coordinators) {
   /** Limits, so a typo cannot start ten thousand threads or servers. */
   public static final int PARTICIPANTS_MAX = 16;
 
   public static final int IN_FLIGHT_MAX = 4_096;
+
+  public static final int COORDINATORS_MAX = 7;
 
   public BenchConfig {
     if (participants < 1 || participants > PARTICIPANTS_MAX) {
@@ -44,6 +48,29 @@ public record BenchConfig(
     if (txTimeout.isNegative() || txTimeout.isZero()) {
       throw new IllegalArgumentException("bench: transaction timeout must be > 0");
     }
+    if (coordinators < 1 || coordinators == 2 || coordinators > COORDINATORS_MAX) {
+      throw new IllegalArgumentException(
+          "bench: --coordinators must be 1 (single node) or 3.."
+              + COORDINATORS_MAX
+              + " (a cluster), got "
+              + coordinators);
+    }
     dataDir = dataDir == null ? Optional.empty() : dataDir;
+  }
+
+  /** A single-node run. */
+  public BenchConfig(
+      int participants,
+      int inFlight,
+      Duration warmup,
+      Duration duration,
+      Optional<Path> dataDir,
+      Duration txTimeout) {
+    this(participants, inFlight, warmup, duration, dataDir, txTimeout, 1);
+  }
+
+  /** The same run with another coordinator count. */
+  public BenchConfig withCoordinators(int count) {
+    return new BenchConfig(participants, inFlight, warmup, duration, dataDir, txTimeout, count);
   }
 }

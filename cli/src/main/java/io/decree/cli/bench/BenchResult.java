@@ -38,7 +38,8 @@ public record BenchResult(
     double cpuCoresUsed,
     long gcCount,
     long gcMillis,
-    String fileStoreType) {
+    String fileStoreType,
+    int coordinators) {
 
   /** One flat JSON object; numbers only, so no escaping is needed. */
   public String toJson() {
@@ -49,7 +50,7 @@ public record BenchResult(
             + "\"failed\":%d,\"txPerSecond\":%.1f,\"latencyMillis\":{\"p50\":%.3f,\"p90\":%.3f,"
             + "\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f,\"mean\":%.3f},\"cpuMicrosPerTx\":%.1f,"
             + "\"cpuCoresUsed\":%.2f,\"gcCount\":%d,\"gcMillis\":%d,"
-            + "\"fileStoreType\":\"%s\"}",
+            + "\"fileStoreType\":\"%s\",\"coordinators\":%d}",
         participants,
         inFlight,
         warmupSeconds,
@@ -69,20 +70,22 @@ public record BenchResult(
         cpuCoresUsed,
         gcCount,
         gcMillis,
-        fileStoreType.replaceAll("[^A-Za-z0-9._-]", "?"));
+        fileStoreType.replaceAll("[^A-Za-z0-9._-]", "?"),
+        coordinators);
   }
 
   /** A few aligned lines for a person. */
   public String toHuman() {
     return String.format(
         Locale.ROOT,
-        "decree bench: %d participant%s (%s), %d in flight, all durable (WALs on %s)%n"
+        "decree bench: %s, %d participant%s (%s), %d in flight, all durable (WALs on %s)%n"
             + "  measured   %.1f s after %.1f s warmup%n"
             + "  outcomes   %d committed, %d aborted, %d unknown, %d failed%n"
             + "  throughput %,.0f tx/s%n"
             + "  latency    p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms%n"
             + "  cpu        %.1f us per committed tx (%.2f cores busy)%n"
             + "  gc         %d collections, %d ms%n",
+        coordinators == 1 ? "single coordinator" : coordinators + "-member coordinator cluster",
         participants,
         participants == 1 ? "" : "s",
         participants == 1 ? "one-phase commit" : "two-phase commit",

@@ -58,7 +58,7 @@ public final class EndToEndBench {
   /** Starts the cluster, runs warmup and the measured window, shuts everything down. */
   public BenchResult run() throws InterruptedException {
     Path root = config.dataDir().orElseGet(EndToEndBench::tempDir);
-    try (Cluster cluster = Cluster.start(root, config.participants())) {
+    try (Cluster cluster = Cluster.start(root, config.participants(), config.coordinators())) {
       return drive(cluster, fileStoreType(root));
     } finally {
       if (config.dataDir().isEmpty()) {
@@ -146,7 +146,8 @@ public final class EndToEndBench {
         cpuNanos / (double) measuredNanos,
         gcCount,
         gcMillis,
-        fileStoreType);
+        fileStoreType,
+        config.coordinators());
   }
 
   private static double millis(long nanos) {
@@ -258,20 +259,20 @@ public final class EndToEndBench {
     }
   }
 
-  /** The coordinator, the account services, and the clients' connections to them. */
+  /** The coordinator(s), the account services, and the clients' connections to them. */
   private static final class Cluster implements AutoCloseable {
-    final CoordinatorNode coordinator;
+    final List<CoordinatorNode> coordinators;
     final List<AccountServer> servers;
     final List<ManagedChannel> channels;
     final List<AccountsGrpc.AccountsFutureStub> accounts;
     final DecreeClient decree;
 
     private Cluster(
-        CoordinatorNode coordinator,
+        List<CoordinatorNode> coordinators,
         List<AccountServer> servers,
         List<ManagedChannel> channels,
         DecreeClient decree) {
-      this.coordinator = coordinator;
+      this.coordinators = coordinators;
       this.servers = servers;
       this.channels = channels;
       this.accounts =
@@ -284,13 +285,17 @@ public final class EndToEndBench {
       this.decree = decree;
     }
 
-    static Cluster start(Path root, int participants) {
-      CoordinatorNode coordinator =
-          CoordinatorNode.start(CoordinatorOptions.defaults(root.resolve("coordinator"), 0));
+    static Cluster start(Path root, int participants, int members) {
+      List<CoordinatorNode> nodes =
+          members == 1
+              ? List.of(
+                  CoordinatorNode.start(
+                      CoordinatorOptions.defaults(root.resolve("coordinator"), 0)))
+              : BenchCoordinators.startCluster(root, members);
       List<AccountServer> servers = new ArrayList<>();
       List<ManagedChannel> channels = new ArrayList<>();
       try {
-        List<String> coordinators = List.of(coordinator.address());
+        List<String> coordinators = nodes.stream().map(CoordinatorNode::address).toList();
         for (int i = 0; i < participants; i++) {
           AccountServer server =
               AccountServer.start(
@@ -310,11 +315,11 @@ public final class EndToEndBench {
                   .directExecutor()
                   .build());
         }
-        return new Cluster(coordinator, servers, channels, DecreeClient.create(coordinators));
+        return new Cluster(nodes, servers, channels, DecreeClient.create(coordinators));
       } catch (RuntimeException e) {
         channels.forEach(ManagedChannel::shutdownNow);
         servers.forEach(AccountServer::close);
-        coordinator.close();
+        nodes.forEach(CoordinatorNode::close);
         throw e;
       }
     }
@@ -336,7 +341,7 @@ public final class EndToEndBench {
       for (int i = servers.size() - 1; i >= 0; i--) {
         servers.get(i).close();
       }
-      coordinator.close();
+      coordinators.forEach(CoordinatorNode::close);
     }
   }
 

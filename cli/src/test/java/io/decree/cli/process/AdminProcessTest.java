@@ -168,14 +168,17 @@ class AdminProcessTest {
 
     Run status = coordinatorAdmin("cluster", "status");
     assertThat(status.code()).isEqualTo(0);
-    assertThat(status.out()).contains("LEADER", "SERVING", "heuristic alarms: 0", "not built yet");
+    assertThat(status.out())
+        .contains("Mode: single-node", "LEADER", "SERVING", "heuristic alarms: 0");
     assertThat(
             JsonParser.parseString(coordinatorAdmin("cluster", "status", "--json").out())
                 .getAsJsonObject()
                 .get("mode")
                 .getAsString())
         .isEqualTo("single-node");
-    assertThat(admin("cluster", "add-member", "127.0.0.1:7001").code()).isEqualTo(2);
+    Run addMember = coordinatorAdmin("cluster", "add-member", "n4", "127.0.0.1:7001");
+    assertThat(addMember.code()).isEqualTo(2);
+    assertThat(addMember.err()).contains("single node");
     Run completion = admin("completion");
     assertThat(completion.code()).isEqualTo(0);
     assertThat(completion.out()).contains("complete", "resolve");
