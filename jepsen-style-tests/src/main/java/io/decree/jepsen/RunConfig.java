@@ -1,0 +1,139 @@
+package io.decree.jepsen;
+
+import io.decree.jepsen.db.Nemesis;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One run of the suite.
+ *
+ * @param workload bank or atomic
+ * @param nemeses fault kinds (see {@link Nemesis}); empty for a fault-free run
+ * @param time how long clients and nemesis run
+ * @param seed drives the fault schedule and the clients' choices
+ * @param coordinators 1 or 3
+ * @param participants 3 or more
+ * @param clients concurrent client workers
+ * @param recovery how long, after healing and restarting everything, branches may take to settle
+ * @param outputRoot runs go to outputRoot/&lt;name&gt;, with outputRoot/latest pointing at the
+ *     newest
+ * @param jvmOptions per node name (c1, p2, ...), extra JVM options: test fault switches
+ * @param timing the nemesis schedule's shape
+ */
+public record RunConfig(
+    String workload,
+    List<String> nemeses,
+    Duration time,
+    long seed,
+    int coordinators,
+    int participants,
+    int clients,
+    Duration recovery,
+    Path outputRoot,
+    Map<String, List<String>> jvmOptions,
+    Nemesis.Timing timing) {
+
+  public RunConfig {
+    nemeses = List.copyOf(nemeses);
+    jvmOptions = Map.copyOf(jvmOptions);
+    if (participants < 2) {
+      throw new IllegalArgumentException("at least 2 participants");
+    }
+    if (clients < 1) {
+      throw new IllegalArgumentException("at least 1 client");
+    }
+  }
+
+  public static RunConfig defaults(
+      String workload, List<String> nemeses, Duration time, long seed) {
+    return new RunConfig(
+        workload,
+        nemeses,
+        time,
+        seed,
+        1,
+        3,
+        4,
+        Duration.ofSeconds(60),
+        Path.of("target", "jepsen"),
+        Map.of(),
+        Nemesis.Timing.defaults());
+  }
+
+  public RunConfig withOutputRoot(Path root) {
+    return new RunConfig(
+        workload,
+        nemeses,
+        time,
+        seed,
+        coordinators,
+        participants,
+        clients,
+        recovery,
+        root,
+        jvmOptions,
+        timing);
+  }
+
+  public RunConfig withJvmOptions(Map<String, List<String>> options) {
+    return new RunConfig(
+        workload,
+        nemeses,
+        time,
+        seed,
+        coordinators,
+        participants,
+        clients,
+        recovery,
+        outputRoot,
+        options,
+        timing);
+  }
+
+  public RunConfig withTiming(Nemesis.Timing t) {
+    return new RunConfig(
+        workload,
+        nemeses,
+        time,
+        seed,
+        coordinators,
+        participants,
+        clients,
+        recovery,
+        outputRoot,
+        jvmOptions,
+        t);
+  }
+
+  public RunConfig withRecovery(Duration r) {
+    return new RunConfig(
+        workload,
+        nemeses,
+        time,
+        seed,
+        coordinators,
+        participants,
+        clients,
+        r,
+        outputRoot,
+        jvmOptions,
+        timing);
+  }
+
+  public RunConfig withCoordinators(int n) {
+    return new RunConfig(
+        workload,
+        nemeses,
+        time,
+        seed,
+        n,
+        participants,
+        clients,
+        recovery,
+        outputRoot,
+        jvmOptions,
+        timing);
+  }
+}

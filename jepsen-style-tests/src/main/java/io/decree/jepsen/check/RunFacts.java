@@ -1,0 +1,23 @@
+package io.decree.jepsen.check;
+
+import io.decree.jepsen.history.Op;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the checkers judge: the history and what the harness learned after the recovery window.
+ *
+ * @param history every line of the run
+ * @param branchStates per participant, per transaction id, the branch state the participant holds
+ *     after the final restart (rebuilt from its write-ahead log); null when it could not be read
+ * @param inDoubtAfterRecovery per participant, the in-doubt branches left after the recovery window
+ *     ("tx state waiting-for"); null for a participant that could not be asked
+ * @param finalRead per participant, every key and value read at the end; null if no read succeeded
+ * @param bankTotal the money in the bank workload (opening balances), or -1 for other workloads
+ */
+public record RunFacts(
+    List<Op> history,
+    Map<String, Map<String, String>> branchStates,
+    Map<String, List<String>> inDoubtAfterRecovery,
+    Map<String, Map<String, Long>> finalRead,
+    long bankTotal) {}
