@@ -45,28 +45,28 @@ final class SimClient {
   private void begin(String key) {
     long myStep = ++step;
     long callId = sim.nextCallId();
-    sim.sendToCoordinator(
+    sim.callCoordinator(
         name,
-        c ->
-            c.call(
-                name,
-                core -> core.onBegin(callId, key, 2_000, sim.now()),
-                callId,
-                reply -> {
-                  if (step != myStep) {
-                    return;
-                  }
-                  if (reply instanceof ClientReply.Began began) {
-                    sim.began(began.txId());
-                    work(began.txId());
-                  } else {
-                    step++;
-                    next();
-                  }
-                }));
+        core -> core.onBegin(callId, key, 2_000, sim.now()),
+        callId,
+        reply -> {
+          if (step != myStep) {
+            return;
+          }
+          if (reply instanceof ClientReply.Began began) {
+            sim.began(began.txId());
+            work(began.txId());
+          } else if (notLeader(reply) && ++attempt < 5) {
+            begin(key); // a cluster member that does not lead; the caller now asks another
+          } else {
+            step++;
+            next();
+          }
+        });
     timeout(
         myStep,
         () -> {
+          sim.coordinatorSilent(name);
           if (++attempt < 3) {
             begin(key); // same key: the coordinator returns the same transaction
           } else {
@@ -123,17 +123,38 @@ final class SimClient {
   private void decide(
       TxId txId,
       java.util.function.BiConsumer<io.decree.core.coordinator.CoordinatorCore, Long> call) {
+    decide(txId, call, 3);
+  }
+
+  /** {@code redirects}: how often a "not the leader" answer may send the call elsewhere. */
+  private void decide(
+      TxId txId,
+      java.util.function.BiConsumer<io.decree.core.coordinator.CoordinatorCore, Long> call,
+      int redirects) {
     long myStep = ++step;
     long callId = sim.nextCallId();
-    sim.sendToCoordinator(
+    sim.callCoordinator(
         name,
-        c ->
-            c.call(
-                name,
-                core -> call.accept(core, callId),
-                callId,
-                reply -> answered(myStep, txId, reply, 0)));
-    timeout(myStep, () -> status(txId, 0));
+        core -> call.accept(core, callId),
+        callId,
+        reply -> {
+          if (step == myStep && redirects > 0 && notLeader(reply)) {
+            decide(txId, call, redirects - 1);
+          } else {
+            answered(myStep, txId, reply, 0);
+          }
+        });
+    timeout(
+        myStep,
+        () -> {
+          sim.coordinatorSilent(name);
+          status(txId, 0);
+        });
+  }
+
+  /** A cluster member that does not lead answers UNAVAILABLE (one coordinator never does). */
+  private static boolean notLeader(ClientReply reply) {
+    return reply instanceof ClientReply.Rejected r && r.kind() == ClientReply.Rejection.UNAVAILABLE;
   }
 
   private void status(TxId txId, int polls) {
@@ -144,15 +165,17 @@ final class SimClient {
     }
     long myStep = ++step;
     long callId = sim.nextCallId();
-    sim.sendToCoordinator(
+    sim.callCoordinator(
         name,
-        c ->
-            c.call(
-                name,
-                core -> core.onStatus(callId, txId, sim.now()),
-                callId,
-                reply -> answered(myStep, txId, reply, polls + 1)));
-    timeout(myStep, () -> status(txId, polls + 1));
+        core -> core.onStatus(callId, txId, sim.now()),
+        callId,
+        reply -> answered(myStep, txId, reply, polls + 1));
+    timeout(
+        myStep,
+        () -> {
+          sim.coordinatorSilent(name);
+          status(txId, polls + 1);
+        });
   }
 
   private void answered(long myStep, TxId txId, ClientReply reply, int polls) {

@@ -17,9 +17,10 @@ import java.util.function.Consumer;
 
 /**
  * The coordinator's driver in the simulation: its core, its decision log on a simulated disk with
- * the first-decision-wins rule and group commit, ticks, crash and restart.
+ * the first-decision-wins rule and group commit, ticks, crash and restart. The single-coordinator
+ * mode; {@link SimCluster} is the replicated one.
  */
-final class SimCoordinator {
+final class SimCoordinator implements CoordinatorSide {
   static final String NAME = "coordinator";
 
   private final Simulation sim;
@@ -38,7 +39,8 @@ final class SimCoordinator {
     return core != null;
   }
 
-  void start() {
+  @Override
+  public void start() {
     incarnation++;
     core = new CoordinatorCore(sim.options().coordinator(), incarnation);
     firstDecision.clear();
@@ -57,8 +59,68 @@ final class SimCoordinator {
     log.crash();
   }
 
-  /** A client or participant call; {@code replyTo} receives the reply over the network. */
-  void call(
+  @Override
+  public void heal() {
+    if (!up()) {
+      start();
+    }
+  }
+
+  @Override
+  public void crash(long downMillis) {
+    if (up()) {
+      crash();
+      sim.scheduler()
+          .after(
+              downMillis,
+              () -> {
+                if (!up()) {
+                  start();
+                }
+              });
+    }
+  }
+
+  @Override
+  public String partitionTarget() {
+    return NAME;
+  }
+
+  @Override
+  public void call(
+      String caller, Consumer<CoordinatorCore> input, long callId, Consumer<ClientReply> replyTo) {
+    sim.network().send(caller, NAME, input, in -> onCall(caller, in, callId, replyTo));
+  }
+
+  @Override
+  public void message(String from, Message message) {
+    sim.trace(from + " -> coordinator: " + message);
+    sim.network()
+        .send(
+            from,
+            NAME,
+            message,
+            m -> {
+              sim.trace("coordinator <- " + from + ": " + m);
+              onMessage(m);
+            });
+  }
+
+  @Override
+  public void suspect(String caller) {}
+
+  @Override
+  public boolean askStatus(long callId, TxId txId) {
+    if (!up()) {
+      return false;
+    }
+    core.onStatus(callId, txId, sim.now());
+    flush();
+    return true;
+  }
+
+  /** A client or participant call arrived; {@code replyTo} receives the reply over the network. */
+  private void onCall(
       String caller, Consumer<CoordinatorCore> input, long callId, Consumer<ClientReply> replyTo) {
     if (!up()) {
       return;
@@ -84,19 +146,14 @@ final class SimCoordinator {
     }
   }
 
-  /** The first decision for {@code txId} that is on disk (what an admin query would find). */
-  io.decree.core.Decision syncedDecision(TxId txId) {
+  @Override
+  public io.decree.core.Decision syncedDecision(TxId txId) {
     for (CoordinatorRecord r : disk.synced()) {
       if (r instanceof DecisionRecord d && d.txId().equals(txId)) {
         return d.decision();
       }
     }
     return null;
-  }
-
-  /** Status as the final check sees it, straight from the core. */
-  CoordinatorCore core() {
-    return core;
   }
 
   private void scheduleTick(int forIncarnation) {
@@ -122,7 +179,7 @@ final class SimCoordinator {
       sim.sendToParticipant(NAME, to.name(), send.message());
     }
     for (CoordinatorEffects.Reply reply : effects.replies()) {
-      sim.reply(reply.callId(), reply.body());
+      sim.reply(NAME, reply.callId(), reply.body());
     }
   }
 

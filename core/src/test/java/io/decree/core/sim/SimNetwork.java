@@ -57,6 +57,17 @@ final class SimNetwork {
     cutLinks.add(link(b, a));
   }
 
+  /** Restores both directions between two nodes. */
+  void reconnect(String a, String b) {
+    cutLinks.remove(link(a, b));
+    cutLinks.remove(link(b, a));
+  }
+
+  /** Whether a message from {@code from} to {@code to} can get through now (loss aside). */
+  boolean connected(String from, String to) {
+    return !faulty || !cutLinks.contains(link(from, to));
+  }
+
   void heal() {
     cutLinks.clear();
     faulty = false;

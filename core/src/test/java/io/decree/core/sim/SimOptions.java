@@ -12,6 +12,7 @@ import io.decree.core.participant.ParticipantConfig;
  * @param coordinatorCrashShare of the crashes, the share that hit the coordinator
  * @param operatorRate chance, every 10 ms of faulty time, that an operator forces a random in-doubt
  *     branch (a heuristic decision), when the CLI's refusal rule would let them
+ * @param cluster one coordinator (the default) or a cluster of members with a replicated log
  */
 record SimOptions(
     int participants,
@@ -30,7 +31,8 @@ record SimOptions(
     CoordinatorConfig coordinator,
     ParticipantConfig participant,
     double operatorRate,
-    double coordinatorCrashShare) {
+    double coordinatorCrashShare,
+    SimClusterOptions cluster) {
 
   static SimOptions defaults() {
     return new SimOptions(
@@ -52,7 +54,8 @@ record SimOptions(
             .withLimits(64, 8),
         ParticipantConfig.defaults().withTimings(3_000, 300, new Backoff(50, 2_000), 1_000_000),
         0.01,
-        0.25);
+        0.25,
+        SimClusterOptions.single());
   }
 
   SimOptions withCoordinator(CoordinatorConfig config) {
@@ -73,7 +76,8 @@ record SimOptions(
         config,
         participant,
         operatorRate,
-        coordinatorCrashShare);
+        coordinatorCrashShare,
+        cluster);
   }
 
   SimOptions withParticipant(ParticipantConfig config) {
@@ -94,7 +98,8 @@ record SimOptions(
         coordinator,
         config,
         operatorRate,
-        coordinatorCrashShare);
+        coordinatorCrashShare,
+        cluster);
   }
 
   /** More crashes, half of them the coordinator's: prepared branches must resolve through peers. */
@@ -116,6 +121,37 @@ record SimOptions(
         coordinator,
         participant,
         operatorRate,
-        0.5);
+        0.5,
+        cluster);
+  }
+
+  /**
+   * {@code members} coordinators sharing a replicated decision log ({@link SimCluster}), with
+   * leader changes, deposed leaders that have not noticed yet, and lost acknowledgements.
+   */
+  SimOptions coordinatorMembers(int members) {
+    return withCluster(members == 1 ? SimClusterOptions.single() : SimClusterOptions.of(members));
+  }
+
+  SimOptions withCluster(SimClusterOptions cluster) {
+    return new SimOptions(
+        participants,
+        clients,
+        transactionsPerClient,
+        faultMillis,
+        quietMillis,
+        dropRate,
+        duplicateRate,
+        maxDelayMillis,
+        crashRate,
+        partitionRate,
+        syncFailureRate,
+        noVoteRate,
+        readOnlyRate,
+        coordinator,
+        participant,
+        operatorRate,
+        coordinatorCrashShare,
+        cluster);
   }
 }

@@ -76,23 +76,43 @@ final class SimParticipant {
       return;
     }
     work.add(txId);
+    enlist(txId, client, done, 3);
+  }
+
+  /** {@code redirects}: how often a "not the leader" answer may send the enlist elsewhere. */
+  private void enlist(TxId txId, String client, Consumer<Boolean> done, int redirects) {
     long callId = sim.nextCallId();
-    sim.sendToCoordinator(
+    sim.callCoordinator(
         ref.name(),
-        c ->
-            c.call(
-                ref.name(),
-                core -> core.onEnlist(callId, txId, ref, sim.now()),
-                callId,
-                reply -> {
-                  boolean ok = reply instanceof ClientReply.Enlisted;
-                  if (up() && reply instanceof ClientReply.Enlisted e) {
-                    core.onEnlisted(txId, e.deadlineMillis());
-                  }
-                  if (up()) {
-                    sim.sendToClient(ref.name(), client, () -> done.accept(ok));
-                  }
-                }));
+        core -> core.onEnlist(callId, txId, ref, sim.now()),
+        callId,
+        reply -> {
+          if (up()
+              && redirects > 0
+              && reply instanceof ClientReply.Rejected r
+              && r.kind() == ClientReply.Rejection.UNAVAILABLE) {
+            enlist(txId, client, done, redirects - 1);
+            return;
+          }
+          boolean ok = reply instanceof ClientReply.Enlisted;
+          if (up() && reply instanceof ClientReply.Enlisted e) {
+            core.onEnlisted(txId, e.deadlineMillis());
+          }
+          if (up()) {
+            sim.sendToClient(ref.name(), client, () -> done.accept(ok));
+          }
+        });
+  }
+
+  /** A cluster member that does not lead refused an inquiry: the call failed. */
+  void onCoordinatorUnavailable(TxId txId, String error) {
+    if (!up()) {
+      return;
+    }
+    // An answer all the same: the deadline must not also fire (and send us elsewhere again).
+    lastCoordinatorAnswer.put(txId, sim.now());
+    core.onSendFailed(txId, "coordinator", error, sim.now());
+    flush();
   }
 
   /** An operator forces this branch's outcome (decree admin txn resolve). */
@@ -131,6 +151,7 @@ final class SimParticipant {
               if (up()
                   && incarnation == forIncarnation
                   && lastCoordinatorAnswer.getOrDefault(txId, -1L) < sentAt) {
+                sim.coordinatorSilent(ref.name());
                 core.onSendFailed(txId, "coordinator", "DEADLINE_EXCEEDED (simulated)", sim.now());
                 flush();
               }

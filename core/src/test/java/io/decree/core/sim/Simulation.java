@@ -32,7 +32,9 @@ final class Simulation {
       long messagesDropped,
       int heuristicBranches,
       int heuristicMismatches,
-      long peerAnswers) {
+      long peerAnswers,
+      int leaderChanges,
+      long fencedAppends) {
     boolean ok() {
       return violations.isEmpty();
     }
@@ -55,6 +57,9 @@ final class Simulation {
           + " forced branches ("
           + heuristicMismatches
           + " mismatched)"
+          + (leaderChanges > 0
+              ? ", " + leaderChanges + " leader changes, " + fencedAppends + " fenced appends"
+              : "")
           + (ok() ? "" : "; VIOLATIONS: " + violations);
     }
   }
@@ -69,7 +74,7 @@ final class Simulation {
   private final Scheduler scheduler = new Scheduler();
   private final SimNetwork network;
   private final Checker checker = new Checker();
-  private final SimCoordinator coordinator;
+  private final CoordinatorSide coordinator;
   private final List<SimParticipant> participants = new ArrayList<>();
   private final Map<String, SimParticipant> byName = new HashMap<>();
   private final Map<Long, Consumer<ClientReply>> calls = new HashMap<>();
@@ -86,7 +91,8 @@ final class Simulation {
     this.random = new Random(seed);
     this.operatorRandom = new Random(seed * 31 + 7);
     this.network = new SimNetwork(scheduler, random, options);
-    this.coordinator = new SimCoordinator(this);
+    this.coordinator =
+        options.cluster().members() > 1 ? new SimCluster(this) : new SimCoordinator(this);
     for (int i = 0; i < options.participants(); i++) {
       SimParticipant p = new SimParticipant(this, "p" + i);
       participants.add(p);
@@ -118,7 +124,9 @@ final class Simulation {
         network.dropped,
         checker.heuristicBranches(),
         checker.heuristicMismatches(),
-        peerAnswers);
+        peerAnswers,
+        coordinator.leaderChanges(),
+        coordinator.fencedAppends());
   }
 
   private void runUntil(long untilMillis) {
@@ -131,9 +139,7 @@ final class Simulation {
   private void heal() {
     faulty = false;
     network.heal();
-    if (!coordinator.up()) {
-      coordinator.start();
-    }
+    coordinator.heal();
     for (SimParticipant p : participants) {
       if (!p.up()) {
         p.start();
@@ -157,8 +163,7 @@ final class Simulation {
                 result[0] = a.answer();
               }
             });
-        coordinator.core().onStatus(callId, tx, now());
-        coordinator.flush();
+        coordinator.askStatus(callId, tx); // false if nobody leads at this moment: try later
         runUntil(now() + 200);
         if (result[0] != null && result[0].reason().startsWith("forgotten")) {
           break; // an honest answer after the retention window
@@ -185,7 +190,7 @@ final class Simulation {
             operatorForcesABranch();
           }
           if (random.nextDouble() < options.partitionRate() && participants.size() > 0) {
-            String a = SimCoordinator.NAME;
+            String a = coordinator.partitionTarget();
             String b = participants.get(random.nextInt(participants.size())).ref.name();
             network.partition(a, b);
             scheduler.after(100 + random.nextInt(2_000), network::reconnectAll);
@@ -248,16 +253,7 @@ final class Simulation {
     long downMillis = 50 + random.nextInt(1_500);
     crashes++;
     if (pick == participants.size()) {
-      if (coordinator.up()) {
-        coordinator.crash();
-        scheduler.after(
-            downMillis,
-            () -> {
-              if (!coordinator.up()) {
-                coordinator.start();
-              }
-            });
-      }
+      coordinator.crash(downMillis);
     } else {
       SimParticipant p = participants.get(pick);
       if (p.up()) {
@@ -316,14 +312,14 @@ final class Simulation {
     callers.put(callId, caller);
   }
 
-  /** A coordinator reply travels back over the network to whoever called. */
-  void reply(long callId, ClientReply body) {
+  /** A coordinator reply travels back over the network (from {@code from}) to whoever called. */
+  void reply(String from, long callId, ClientReply body) {
     Consumer<ClientReply> target = calls.remove(callId);
     String caller = callers.remove(callId);
     if (target == null) {
       return;
     }
-    trace("coordinator replies to " + caller + ": " + body);
+    trace(from + " replies to " + caller + ": " + body);
     if (body instanceof ClientReply.Enlisted e) {
       checker.onEnlisted(e.txId(), caller);
     }
@@ -331,23 +327,33 @@ final class Simulation {
       target.accept(body);
       return;
     }
-    network.send(SimCoordinator.NAME, caller, body, target);
+    network.send(from, caller, body, target);
   }
 
   void sendMessageToCoordinator(String from, Message message) {
-    trace(from + " -> coordinator: " + message);
-    network.send(
-        from,
-        SimCoordinator.NAME,
-        message,
-        m -> {
-          trace("coordinator <- " + from + ": " + m);
-          coordinator.onMessage(m);
-        });
+    coordinator.message(from, message);
   }
 
-  void sendToCoordinator(String from, Consumer<SimCoordinator> action) {
-    network.send(from, SimCoordinator.NAME, action, a -> a.accept(coordinator));
+  /** A call to the coordinator (in a cluster, to whichever member the caller thinks leads). */
+  void callCoordinator(
+      String caller,
+      Consumer<io.decree.core.coordinator.CoordinatorCore> input,
+      long callId,
+      Consumer<ClientReply> replyTo) {
+    coordinator.call(caller, input, callId, replyTo);
+  }
+
+  /** The caller heard nothing back from the coordinator in time. */
+  void coordinatorSilent(String caller) {
+    coordinator.suspect(caller);
+  }
+
+  SimNetwork network() {
+    return network;
+  }
+
+  SimParticipant participant(String name) {
+    return byName.get(name);
   }
 
   void sendToParticipant(String from, String to, Message message) {
