@@ -159,15 +159,16 @@ class CoordinatorNodeTest {
     String tx = begin(coordinator, a, b);
     // b answers prepare, then becomes unreachable for phase 2.
     b.vote = Vote.YES;
+    b.downAfterPrepare = true;
     CompletableFuture<TxOutcome> committing =
         CompletableFuture.supplyAsync(() -> commit(client(), tx));
     eventually(() -> b.received("prepare " + tx));
-    b.unavailable = true;
     assertThat(committing.get(10, TimeUnit.SECONDS).getOutcome()).isEqualTo(Outcome.COMMITTED);
     assertThat(b.received("commit " + tx)).isFalse();
 
     node.close();
     node = null;
+    b.downAfterPrepare = false;
     b.unavailable = false;
     coordinator = start();
 

@@ -21,6 +21,10 @@ final class FakeParticipant extends ParticipantGrpc.ParticipantImplBase implemen
   final List<String> calls = new CopyOnWriteArrayList<>();
   volatile Vote vote = Vote.YES;
   volatile boolean unavailable;
+
+  /** Goes down by itself right after it answered a prepare (no race with phase 2). */
+  volatile boolean downAfterPrepare;
+
   private final GrpcServer server;
 
   FakeParticipant(String name) {
@@ -59,6 +63,9 @@ final class FakeParticipant extends ParticipantGrpc.ParticipantImplBase implemen
     calls.add("prepare " + request.getTxId());
     observer.onNext(PrepareResponse.newBuilder().setVote(vote).build());
     observer.onCompleted();
+    if (downAfterPrepare) {
+      unavailable = true;
+    }
   }
 
   @Override
