@@ -72,6 +72,15 @@ final class CoordinatorCommand implements java.util.concurrent.Callable<Integer>
   boolean join;
 
   @Option(
+      names = "--election-timeout",
+      defaultValue = "1000-2000",
+      description =
+          "Cluster mode: a follower that hears no leader for a random time in MIN-MAX ms starts"
+              + " an election (default: ${DEFAULT-VALUE}). Lower fails over faster; too low"
+              + " flaps on a loaded machine.")
+  String electionTimeout;
+
+  @Option(
       names = "--advertise",
       description = "host:port participants use to reach this node (default: bind:port).")
   String advertised;
@@ -104,6 +113,22 @@ final class CoordinatorCommand implements java.util.concurrent.Callable<Integer>
     return 0;
   }
 
+  private long[] electionRange() {
+    String[] parts = electionTimeout.split("-", -1);
+    try {
+      if (parts.length == 2) {
+        return new long[] {Long.parseLong(parts[0].strip()), Long.parseLong(parts[1].strip())};
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ParameterException(
+        spec.commandLine(),
+        "--election-timeout must be MIN-MAX in milliseconds, e.g. 1000-2000, was '"
+            + electionTimeout
+            + "'");
+  }
+
   private CoordinatorNode startMember(CoordinatorOptions options) {
     if (nodeId == null || clusterList == null) {
       throw new ParameterException(
@@ -118,6 +143,7 @@ final class CoordinatorCommand implements java.util.concurrent.Callable<Integer>
               .peers(clusterList)
               .dataDir(dataDir.resolve("raft"))
               .joining(join)
+              .electionTimeoutMillis(electionRange()[0], electionRange()[1])
               .build();
       if (coordinatorList != null) {
         for (ClusterPeers.Peer p : ClusterPeers.parse(coordinatorList).peers()) {

@@ -28,6 +28,12 @@ final class FailoverBenchCommand implements Callable<Integer> {
   int rounds;
 
   @Option(
+      names = "--election-timeout",
+      defaultValue = "1000-2000",
+      description = "Each member's --election-timeout, MIN-MAX ms. Default: ${DEFAULT-VALUE}.")
+  String electionTimeout;
+
+  @Option(
       names = "--data-dir",
       description = "Where the nodes' data and logs go (kept). Default: a temporary directory.")
   Path dataDir;
@@ -40,38 +46,48 @@ final class FailoverBenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException, IOException {
     Path root = dataDir != null ? dataDir : Files.createTempDirectory("decree-failover-");
-    FailoverBench.Result result = new FailoverBench(root, rounds).run();
+    FailoverBench.Result result = new FailoverBench(root, rounds, electionTimeout).run();
     List<Long> sorted = new ArrayList<>(result.failoverMillis());
     Collections.sort(sorted);
     long median = sorted.get(sorted.size() / 2);
     long p90 = sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.9) - 1));
     long max = sorted.get(sorted.size() - 1);
+    List<Long> elected = new ArrayList<>(result.leaderMillis());
+    Collections.sort(elected);
+    long electedMedian = elected.get(elected.size() / 2);
     var out = spec.commandLine().getOut();
     if (json) {
       out.printf(
           Locale.ROOT,
           "{\"rounds\":%d,\"failoverMillis\":%s,\"median\":%d,\"p90\":%d,\"max\":%d,"
-              + "\"committed\":%d,\"notCommitted\":%d}%n",
+              + "\"leaderMillis\":%s,\"leaderMedian\":%d,\"committed\":%d,\"notCommitted\":%d}%n",
           rounds,
           result.failoverMillis(),
           median,
           p90,
           max,
+          result.leaderMillis(),
+          electedMedian,
           result.committed(),
           result.notCommitted());
     } else {
       out.printf(
           Locale.ROOT,
-          "decree bench-failover: %d leader kills (kill -9 -> first later COMMITTED)%n"
+          "decree bench-failover: %d leader kills (kill -9 -> first later COMMITTED),"
+              + " election timeout %s ms%n"
               + "  failover   median %d ms  p90 %d ms  max %d ms%n"
               + "  rounds     %s ms%n"
+              + "  new leader median %d ms after the kill (rounds %s ms)%n"
               + "  commits    %d committed, %d not (refused or unknown during failover)%n"
               + "  logs       %s%n",
           rounds,
+          electionTimeout,
           median,
           p90,
           max,
           result.failoverMillis(),
+          electedMedian,
+          result.leaderMillis(),
           result.committed(),
           result.notCommitted(),
           root);

@@ -31,21 +31,30 @@ public final class FailoverBench {
   private static final Duration START = Duration.ofSeconds(60);
   private static final long ROUND_LIMIT_MILLIS = 60_000;
 
-  /** Milliseconds from kill to the first later commit, per round. */
-  public record Result(List<Long> failoverMillis, long committed, long notCommitted) {}
+  /**
+   * @param failoverMillis from the kill to the first later commit answered COMMITTED, per round
+   * @param leaderMillis from the kill to a surviving member reporting LEADER (its core rebuilt)
+   */
+  public record Result(
+      List<Long> failoverMillis, List<Long> leaderMillis, long committed, long notCommitted) {}
 
   private final Path root;
   private final int rounds;
+  private final String electionTimeout;
   private final List<NodeProcess> coordinators = new ArrayList<>();
   private final List<NodeProcess> services = new ArrayList<>();
   private final Channels channels = new Channels();
 
-  public FailoverBench(Path root, int rounds) {
+  /**
+   * @param electionTimeout passed to each member's --election-timeout (MIN-MAX ms)
+   */
+  public FailoverBench(Path root, int rounds, String electionTimeout) {
     if (rounds < 1 || rounds > 100) {
       throw new IllegalArgumentException("bench-failover: --rounds must be 1..100, got " + rounds);
     }
     this.root = root;
     this.rounds = rounds;
+    this.electionTimeout = electionTimeout;
   }
 
   public Result run() throws InterruptedException {
@@ -83,7 +92,9 @@ public final class FailoverBench {
                   "--cluster",
                   String.join(",", raft),
                   "--coordinators",
-                  String.join(",", grpc)));
+                  String.join(",", grpc),
+                  "--election-timeout",
+                  electionTimeout));
       coordinators.add(node);
       node.start(START);
     }
@@ -106,6 +117,7 @@ public final class FailoverBench {
       service.start(START);
     }
     List<Long> failovers = new ArrayList<>();
+    List<Long> elections = new ArrayList<>();
     AtomicLong committed = new AtomicLong();
     AtomicLong notCommitted = new AtomicLong();
     try (DecreeClient client = DecreeClient.create(addresses, Duration.ofSeconds(5), "bench")) {
@@ -117,6 +129,17 @@ public final class FailoverBench {
         }
         long killedAt = System.nanoTime();
         leader.kill();
+        java.util.concurrent.CompletableFuture<Long> elected =
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    awaitLeader();
+                    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return -1L;
+                  }
+                });
         long deadline = killedAt + TimeUnit.MILLISECONDS.toNanos(ROUND_LIMIT_MILLIS);
         long recovered = -1;
         while (System.nanoTime() < deadline) {
@@ -131,10 +154,11 @@ public final class FailoverBench {
               "bench-failover: no commit within " + ROUND_LIMIT_MILLIS + " ms of the kill");
         }
         failovers.add(TimeUnit.NANOSECONDS.toMillis(recovered - killedAt));
+        elections.add(elected.join());
         leader.start(START);
       }
     }
-    return new Result(failovers, committed.get(), notCommitted.get());
+    return new Result(failovers, elections, committed.get(), notCommitted.get());
   }
 
   /** Begin, a write at both services, commit: true when answered COMMITTED. */
@@ -170,7 +194,7 @@ public final class FailoverBench {
       if (leader.isPresent()) {
         return leader.get();
       }
-      Thread.sleep(50);
+      Thread.sleep(20);
     }
     throw new IllegalStateException("bench-failover: no leader within " + ROUND_LIMIT_MILLIS);
   }
