@@ -68,6 +68,11 @@ public final class JepsenCommand implements Callable<Integer> {
               + " p1=participant.unsafeVoteBeforeDurable, p1=appendDelayMillis=1500). Repeatable.")
   List<String> faultSwitches = new ArrayList<>();
 
+  @Option(
+      names = "--keep-fault-switches",
+      description = "Keep the fault switches on at the final restart (default: drop them).")
+  boolean keepSwitches;
+
   @Override
   public Integer call() {
     System.setProperty("java.awt.headless", "true");
@@ -95,7 +100,8 @@ public final class JepsenCommand implements Callable<Integer> {
             duration(recovery),
             out,
             jvm,
-            io.decree.jepsen.db.Nemesis.Timing.defaults());
+            io.decree.jepsen.db.Nemesis.Timing.defaults(),
+            keepSwitches);
     JepsenRun.Result result = new JepsenRun(config).run();
     System.out.println();
     for (Verdict v : result.verdicts()) {

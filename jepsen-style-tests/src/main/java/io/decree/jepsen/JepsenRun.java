@@ -120,6 +120,10 @@ public final class JepsenRun {
               db, history, config.nemeses(), config.seed(), config.timing(), () -> leader(db));
       Future<?> nemesisRun = threads.submit(() -> nemesis.run(endNanos));
       await(nemesisRun, config.time().plusSeconds(120));
+      long left;
+      while ((left = endNanos - System.nanoTime()) > 0) { // no nemesis: it returned at once
+        Thread.sleep(Math.max(1, left / 1_000_000L));
+      }
       stopClients.set(true);
       for (Future<?> w : workers) {
         await(w, Duration.ofSeconds(60));
@@ -135,6 +139,9 @@ public final class JepsenRun {
         db.node(n).kill9();
       }
       for (String n : db.nodeNames()) {
+        if (!config.switchesSurviveFinalRestart()) {
+          db.node(n).dropJvmOptions();
+        }
         db.node(n).start(DbCluster.START_TIMEOUT);
       }
       history.add("harness", Op.STOP, "heal-and-restart", heal, null, null);
@@ -144,6 +151,9 @@ public final class JepsenRun {
       Map<String, Map<String, Long>> finalRead = finalRead(db, history);
       Map<String, Map<String, String>> branchStates = branchStates(db);
       facts = new RunFacts(history.ops(), branchStates, inDoubt, finalRead, workload.bankTotal());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("run interrupted", e);
     } finally {
       stopClients.set(true);
       threads.shutdownNow();

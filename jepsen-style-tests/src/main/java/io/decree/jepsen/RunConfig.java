@@ -21,6 +21,8 @@ import java.util.Map;
  *     newest
  * @param jvmOptions per node name (c1, p2, ...), extra JVM options: test fault switches
  * @param timing the nemesis schedule's shape
+ * @param switchesSurviveFinalRestart whether the final restart keeps the fault switches (a node
+ *     that stays broken) or drops them (a bug that struck during the run, then was fixed)
  */
 public record RunConfig(
     String workload,
@@ -33,7 +35,8 @@ public record RunConfig(
     Duration recovery,
     Path outputRoot,
     Map<String, List<String>> jvmOptions,
-    Nemesis.Timing timing) {
+    Nemesis.Timing timing,
+    boolean switchesSurviveFinalRestart) {
 
   public RunConfig {
     nemeses = List.copyOf(nemeses);
@@ -59,7 +62,8 @@ public record RunConfig(
         Duration.ofSeconds(60),
         Path.of("target", "jepsen"),
         Map.of(),
-        Nemesis.Timing.defaults());
+        Nemesis.Timing.defaults(),
+        false);
   }
 
   public RunConfig withOutputRoot(Path root) {
@@ -74,7 +78,8 @@ public record RunConfig(
         recovery,
         root,
         jvmOptions,
-        timing);
+        timing,
+        switchesSurviveFinalRestart);
   }
 
   public RunConfig withJvmOptions(Map<String, List<String>> options) {
@@ -89,7 +94,8 @@ public record RunConfig(
         recovery,
         outputRoot,
         options,
-        timing);
+        timing,
+        switchesSurviveFinalRestart);
   }
 
   public RunConfig withTiming(Nemesis.Timing t) {
@@ -104,7 +110,8 @@ public record RunConfig(
         recovery,
         outputRoot,
         jvmOptions,
-        t);
+        t,
+        switchesSurviveFinalRestart);
   }
 
   public RunConfig withRecovery(Duration r) {
@@ -119,7 +126,8 @@ public record RunConfig(
         r,
         outputRoot,
         jvmOptions,
-        timing);
+        timing,
+        switchesSurviveFinalRestart);
   }
 
   public RunConfig withCoordinators(int n) {
@@ -134,6 +142,23 @@ public record RunConfig(
         recovery,
         outputRoot,
         jvmOptions,
-        timing);
+        timing,
+        switchesSurviveFinalRestart);
+  }
+
+  public RunConfig withSwitchesSurvivingFinalRestart() {
+    return new RunConfig(
+        workload,
+        nemeses,
+        time,
+        seed,
+        coordinators,
+        participants,
+        clients,
+        recovery,
+        outputRoot,
+        jvmOptions,
+        timing,
+        true);
   }
 }

@@ -24,6 +24,8 @@ public final class Session implements AutoCloseable {
 
   static final long CALL_DEADLINE_MILLIS = 3_000;
 
+  static final long BACKOFF_MILLIS = 100;
+
   private final String process;
   private final DecreeClient decree;
   private final Channels channels = new Channels();
@@ -70,6 +72,19 @@ public final class Session implements AutoCloseable {
    * asked for, ABORTED), info when the answer was UNKNOWN.
    */
   JsonObject transaction(String f, JsonObject value, Work work) {
+    JsonObject result = attempt(f, value, work);
+    if (result == null) {
+      // A failed or indeterminate operation usually means a fault: don't spin against it.
+      try {
+        Thread.sleep(BACKOFF_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return result;
+  }
+
+  private JsonObject attempt(String f, JsonObject value, Work work) {
     history.add(process, Op.INVOKE, f, value, null, null);
     String tx;
     try {
