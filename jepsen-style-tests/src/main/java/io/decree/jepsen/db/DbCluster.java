@@ -69,6 +69,10 @@ public final class DbCluster implements AutoCloseable {
         network.link(p, c, ports.get(c));
       }
     }
+    Map<String, Integer> raftPorts = new LinkedHashMap<>();
+    for (String c : coordinators) {
+      raftPorts.put(c, freePort());
+    }
     for (String c : coordinators) {
       List<String> args = new ArrayList<>();
       args.addAll(
@@ -78,6 +82,25 @@ public final class DbCluster implements AutoCloseable {
               dir.resolve(c).toString(),
               "--port",
               Integer.toString(ports.get(c))));
+      if (coordinators.size() > 1) {
+        // Cluster mode. Raft traffic between coordinators goes direct for now (Ratis takes its
+        // peers' addresses from the configuration it replicates, so per-link proxies need an
+        // advertised Raft address); client and participant traffic crosses the proxies.
+        List<String> raft = new ArrayList<>();
+        List<String> grpc = new ArrayList<>();
+        for (String other : coordinators) {
+          raft.add(other + "=127.0.0.1:" + raftPorts.get(other));
+          grpc.add(other + "=127.0.0.1:" + ports.get(other));
+        }
+        args.addAll(
+            List.of(
+                "--node-id",
+                c,
+                "--cluster",
+                String.join(",", raft),
+                "--coordinators",
+                String.join(",", grpc)));
+      }
       nodes.put(
           c,
           new ChildJvm(
