@@ -63,7 +63,13 @@ class DecreeProtoTest {
     assertThat(methodNames(ParticipantAdminGrpc.getServiceDescriptor()))
         .containsExactlyInAnyOrder("ListBranches", "ResolveBranch");
     assertThat(methodNames(CoordinatorAdminGrpc.getServiceDescriptor()))
-        .containsExactlyInAnyOrder("ListTransactions", "DescribeTransaction", "GetNodeStatus");
+        .containsExactlyInAnyOrder(
+            "ListTransactions",
+            "DescribeTransaction",
+            "GetNodeStatus",
+            "AddMember",
+            "RemoveMember",
+            "TakeSnapshot");
     assertThat(CoordinatorGrpc.getServiceDescriptor().getName()).isEqualTo("decree.v1.Coordinator");
     assertThat(ParticipantGrpc.getCommitMethod().getFullMethodName())
         .isEqualTo("decree.v1.Participant/Commit");
