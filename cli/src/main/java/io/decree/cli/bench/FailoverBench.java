@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class FailoverBench {
   private static final Duration START = Duration.ofSeconds(60);
   private static final long ROUND_LIMIT_MILLIS = 60_000;
+  private static final long SETTLE_MILLIS = 3_000;
 
   /**
    * @param failoverMillis from the kill to the first later commit answered COMMITTED, per round
@@ -156,6 +157,8 @@ public final class FailoverBench {
         failovers.add(TimeUnit.NANOSECONDS.toMillis(recovered - killedAt));
         elections.add(elected.join());
         leader.start(START);
+        // Let the restarted JVM warm up and catch up, so it does not steal the next round's CPU.
+        Thread.sleep(SETTLE_MILLIS);
       }
     }
     return new Result(failovers, elections, committed.get(), notCommitted.get());
