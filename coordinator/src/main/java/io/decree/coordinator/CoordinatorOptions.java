@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Everything a coordinator node needs to start, validated at construction.
@@ -70,63 +71,72 @@ public record CoordinatorOptions(
   }
 
   public CoordinatorOptions withProtocol(CoordinatorConfig protocol) {
-    return new CoordinatorOptions(
-        dataDir,
-        bindHost,
-        port,
-        advertisedAddress,
-        protocol,
-        rpcDeadlineMillis,
-        decisionTimeoutMillis,
-        tickMillis,
-        queueCapacity,
-        memberAddresses);
+    return with(c -> c.protocol = protocol);
   }
 
   public CoordinatorOptions withBindHost(String bindHost) {
-    return new CoordinatorOptions(
-        dataDir,
-        bindHost,
-        port,
-        advertisedAddress,
-        protocol,
-        rpcDeadlineMillis,
-        decisionTimeoutMillis,
-        tickMillis,
-        queueCapacity,
-        memberAddresses);
+    return with(c -> c.bindHost = bindHost);
   }
 
   /**
    * @param advertisedAddress host:port participants use; null or empty: bindHost:port
    */
   public CoordinatorOptions withAdvertised(String advertisedAddress) {
-    return new CoordinatorOptions(
-        dataDir,
-        bindHost,
-        port,
-        advertisedAddress,
-        protocol,
-        rpcDeadlineMillis,
-        decisionTimeoutMillis,
-        tickMillis,
-        queueCapacity,
-        memberAddresses);
+    return with(c -> c.advertisedAddress = advertisedAddress);
   }
 
   /** Cluster mode: this member's address is the entry under its id. */
   public CoordinatorOptions withCluster(
       Map<String, String> memberAddresses, String advertisedAddress, long decisionTimeoutMillis) {
+    return with(
+        c -> {
+          c.memberAddresses = memberAddresses;
+          c.advertisedAddress = advertisedAddress;
+          c.decisionTimeoutMillis = decisionTimeoutMillis;
+        });
+  }
+
+  /** A copy with {@code change} applied, validated like any other. */
+  private CoordinatorOptions with(Consumer<Copy> change) {
+    Copy c = new Copy(this);
+    change.accept(c);
     return new CoordinatorOptions(
-        dataDir,
-        bindHost,
-        port,
-        advertisedAddress,
-        protocol,
-        rpcDeadlineMillis,
-        decisionTimeoutMillis,
-        tickMillis,
-        queueCapacity,
-        memberAddresses);
+        c.dataDir,
+        c.bindHost,
+        c.port,
+        c.advertisedAddress,
+        c.protocol,
+        c.rpcDeadlineMillis,
+        c.decisionTimeoutMillis,
+        c.tickMillis,
+        c.queueCapacity,
+        c.memberAddresses);
+  }
+
+  /** The fields, mutable, for {@link #with}. */
+  private static final class Copy {
+    Path dataDir;
+    String bindHost;
+    int port;
+    String advertisedAddress;
+    CoordinatorConfig protocol;
+    long rpcDeadlineMillis;
+    long decisionTimeoutMillis;
+    long tickMillis;
+    int queueCapacity;
+    Map<String, String> memberAddresses;
+
+    Copy(CoordinatorOptions o) {
+      dataDir = o.dataDir;
+      bindHost = o.bindHost;
+      port = o.port;
+      advertisedAddress = o.advertisedAddress;
+      protocol = o.protocol;
+      rpcDeadlineMillis = o.rpcDeadlineMillis;
+      decisionTimeoutMillis = o.decisionTimeoutMillis;
+      tickMillis = o.tickMillis;
+      queueCapacity = o.queueCapacity;
+      memberAddresses = o.memberAddresses;
+    }
   }
 }

@@ -2,10 +2,12 @@ package io.decree.cli.admin;
 
 import io.decree.proto.v1.AddMemberRequest;
 import io.decree.proto.v1.ClusterMemberInfo;
+import io.decree.proto.v1.CoordinatorAdminGrpc;
 import io.decree.proto.v1.NodeStatus;
 import io.decree.proto.v1.RemoveMemberRequest;
 import io.decree.proto.v1.TakeSnapshotRequest;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -39,20 +41,12 @@ final class ClusterMembershipCommand {
 
     @Override
     int run(AdminClient client) {
-      AdminClient.Coordinator at = client.firstCoordinator(options.coordinators);
-      NodeStatus after =
-          client.call(
-              "coordinator",
-              at.address(),
-              () ->
-                  client
-                      .coordinatorAdmin(at.address())
-                      .withDeadlineAfter(CHANGE_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)
-                      .addMember(
-                          AddMemberRequest.newBuilder()
-                              .setMemberId(memberId)
-                              .setRaftAddress(AdminClient.address("member", raftAddress))
-                              .build()));
+      AddMemberRequest request =
+          AddMemberRequest.newBuilder()
+              .setMemberId(memberId)
+              .setRaftAddress(AdminClient.address("member", raftAddress))
+              .build();
+      NodeStatus after = atLeader(client, options, admin -> admin.addMember(request));
       out().println("added " + memberId + "; members now: " + members(after));
       return OK;
     }
@@ -117,6 +111,22 @@ final class ClusterMembershipCommand {
       }
       return OK;
     }
+  }
+
+  /** A membership change at the leader, with the long deadline a change needs. */
+  private static NodeStatus atLeader(
+      AdminClient client,
+      AdminOptions options,
+      Function<CoordinatorAdminGrpc.CoordinatorAdminBlockingStub, NodeStatus> change) {
+    AdminClient.Coordinator at = client.firstCoordinator(options.coordinators);
+    return client.call(
+        "coordinator",
+        at.address(),
+        () ->
+            change.apply(
+                client
+                    .coordinatorAdmin(at.address())
+                    .withDeadlineAfter(CHANGE_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)));
   }
 
   private static String members(NodeStatus status) {

@@ -139,29 +139,33 @@ public final class CoordinatorAdminService extends CoordinatorAdminGrpc.Coordina
   @Override
   public void takeSnapshot(
       TakeSnapshotRequest request, StreamObserver<TakeSnapshotResponse> observer) {
-    ReplicatedDecisionLog log = clusterOrFail(observer);
-    if (log == null) {
-      return;
-    }
-    // Off the transport thread: a snapshot writes and forces a file.
-    java.util.concurrent.CompletableFuture.runAsync(
-        () -> {
-          try {
+    offTransport(
+        observer,
+        "snapshot",
+        log ->
             answer(
                 observer,
-                TakeSnapshotResponse.newBuilder().setSnapshotIndex(log.takeSnapshot()).build());
-          } catch (RuntimeException e) {
-            observer.onError(
-                Status.UNAVAILABLE
-                    .withDescription("snapshot not taken: " + e.getMessage())
-                    .asRuntimeException());
-          }
+                TakeSnapshotResponse.newBuilder().setSnapshotIndex(log.takeSnapshot()).build()));
+  }
+
+  /** A membership change, answered with this node's status once it is committed. */
+  private void membership(
+      StreamObserver<NodeStatus> observer, String what, Consumer<ReplicatedDecisionLog> change) {
+    offTransport(
+        observer,
+        what,
+        log -> {
+          change.accept(log);
+          node.read((core, now) -> answer(observer, nodeStatus(core)));
         });
   }
 
-  /** Runs a membership change off the transport thread (it waits for the new configuration). */
-  private void membership(
-      StreamObserver<NodeStatus> observer, String what, Consumer<ReplicatedDecisionLog> change) {
+  /**
+   * Runs a blocking cluster operation (it waits for a commit or forces a file) off the transport
+   * thread; a refused argument is INVALID_ARGUMENT, anything else UNAVAILABLE with the reason.
+   */
+  private void offTransport(
+      StreamObserver<?> observer, String what, Consumer<ReplicatedDecisionLog> operation) {
     ReplicatedDecisionLog log = clusterOrFail(observer);
     if (log == null) {
       return;
@@ -169,21 +173,18 @@ public final class CoordinatorAdminService extends CoordinatorAdminGrpc.Coordina
     java.util.concurrent.CompletableFuture.runAsync(
         () -> {
           try {
-            change.accept(log);
+            operation.accept(log);
           } catch (IllegalArgumentException e) {
             observer.onError(
                 Status.INVALID_ARGUMENT
                     .withDescription(what + " refused: " + e.getMessage())
                     .asRuntimeException());
-            return;
           } catch (RuntimeException e) {
             observer.onError(
                 Status.UNAVAILABLE
                     .withDescription(what + " not confirmed: " + e.getMessage())
                     .asRuntimeException());
-            return;
           }
-          node.read((core, now) -> answer(observer, nodeStatus(core)));
         });
   }
 
