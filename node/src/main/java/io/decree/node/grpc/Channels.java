@@ -37,8 +37,13 @@ public final class Channels implements AutoCloseable {
   }
 
   private static Entry build(String address) {
+    // Responses are delivered on the transport thread: every asynchronous caller of these channels
+    // only hands the response to a node loop (blocking stubs bring their own executor), so the
+    // default hop through gRPC's cached pool would be pure cost (thread wake-ups: see
+    // docs/benchmarks.md, steady-state profile).
     ManagedChannel channel =
         NettyChannelBuilder.forTarget(address)
+            .directExecutor()
             .usePlaintext()
             .maxInboundMessageSize(MAX_MESSAGE_BYTES)
             .keepAliveTime(30, TimeUnit.SECONDS)
