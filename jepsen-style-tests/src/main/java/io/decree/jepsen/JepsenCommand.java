@@ -30,10 +30,10 @@ public final class JepsenCommand implements Callable<Integer> {
   @Option(
       names = "--nemesis",
       split = ",",
-      defaultValue = "kill,pause,partition,lost-replies",
+      defaultValue = "kill,pause,partition,lost-replies,majority",
       description =
-          "Faults: kill, kill-coordinator, kill-participant, pause, partition, lost-replies;"
-              + " 'none' for none (default: ${DEFAULT-VALUE}).")
+          "Faults: kill, kill-leader, kill-coordinator, kill-participant, majority, pause,"
+              + " partition, lost-replies; 'none' for none (default: ${DEFAULT-VALUE}).")
   List<String> nemeses;
 
   @Option(names = "--time", defaultValue = "60s", description = "Workload duration, e.g. 60s, 30m.")
@@ -45,7 +45,10 @@ public final class JepsenCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Seed of the fault schedule and clients (default: time).")
   Long seed;
 
-  @Option(names = "--coordinators", defaultValue = "1", description = "1, or 3 (cluster mode).")
+  @Option(
+      names = "--coordinators",
+      defaultValue = "3",
+      description = "3 (a Raft cluster, the default) or 1 (a single node over its WAL).")
   int coordinators;
 
   @Option(names = "--participants", defaultValue = "3", description = "Participant services.")

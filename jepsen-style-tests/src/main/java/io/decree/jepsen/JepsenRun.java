@@ -142,8 +142,8 @@ public final class JepsenRun {
         if (!config.switchesSurviveFinalRestart()) {
           db.node(n).dropJvmOptions();
         }
-        db.node(n).start(DbCluster.START_TIMEOUT);
       }
+      db.start();
       history.add("harness", Op.STOP, "heal-and-restart", heal, null, null);
 
       Map<String, List<String>> inDoubt = awaitSettled(db, history);

@@ -13,7 +13,7 @@ import java.util.Map;
  * @param nemeses fault kinds (see {@link Nemesis}); empty for a fault-free run
  * @param time how long clients and nemesis run
  * @param seed drives the fault schedule and the clients' choices
- * @param coordinators 1 or 3
+ * @param coordinators 3 (a cluster: the default) or 1
  * @param participants 3 or more
  * @param clients concurrent client workers
  * @param recovery how long, after healing and restarting everything, branches may take to settle
@@ -56,7 +56,7 @@ public record RunConfig(
         nemeses,
         time,
         seed,
-        1,
+        3,
         3,
         4,
         Duration.ofSeconds(60),

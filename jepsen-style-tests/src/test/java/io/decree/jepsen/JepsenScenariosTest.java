@@ -10,11 +10,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The product under faults: real processes, kill -9, SIGSTOP, partitions and lost replies through
- * the harness's proxies. No checker may find a violation. (A checker that finds nothing to judge
- * says UNKNOWN; the fault-switch tests prove each one can say INVALID.)
+ * The product under faults: a cluster of three coordinators and three participants, real processes,
+ * kill -9 (of the leader, a member, a participant, a majority of the members), SIGSTOP, partitions
+ * and lost replies through the harness's proxies. No checker may find a violation. (A checker that
+ * finds nothing to judge says UNKNOWN; the fault-switch tests prove each one can say INVALID.)
  */
 class JepsenScenariosTest {
+  static final List<String> MIXED =
+      List.of("kill", "pause", "partition", "lost-replies", "majority");
+
   private static void assertNoViolation(JepsenRun.Result r) {
     System.out.println(Scenarios.describe(r));
     assertThat(r.verdicts())
@@ -30,11 +34,7 @@ class JepsenScenariosTest {
   @Test
   @Timeout(300)
   void bankUnderMixedFaults() {
-    JepsenRun.Result r =
-        new JepsenRun(
-                Scenarios.config(
-                    "bank", List.of("kill", "pause", "partition", "lost-replies"), 35, 1101))
-            .run();
+    JepsenRun.Result r = new JepsenRun(Scenarios.config("bank", MIXED, 35, 1101)).run();
     assertNoViolation(r);
     assertThat(r.verdict("bank").validity()).as(Scenarios.describe(r)).isEqualTo(Validity.VALID);
   }
@@ -42,29 +42,36 @@ class JepsenScenariosTest {
   @Test
   @Timeout(300)
   void atomicMultiWriteUnderMixedFaults() {
-    JepsenRun.Result r =
-        new JepsenRun(
-                Scenarios.config(
-                    "atomic", List.of("kill", "pause", "partition", "lost-replies"), 35, 2202))
-            .run();
+    JepsenRun.Result r = new JepsenRun(Scenarios.config("atomic", MIXED, 35, 2202)).run();
     assertNoViolation(r);
     assertThat(r.verdict("atomic").validity()).as(Scenarios.describe(r)).isEqualTo(Validity.VALID);
   }
 
   /**
-   * Long coordinator outages (kill -9 or SIGSTOP of the only coordinator for 4.5 to 7 s): prepared
-   * branches must say they are blocked and why, and everything finishes after the heal.
+   * Long coordinator outages: a majority of the members (the leader and one more, or both
+   * followers) killed or paused for 4.5 to 7 s, or the leader killed. While no quorum exists,
+   * prepared branches must say they are blocked and why; everything finishes after the heal.
    */
   @Test
   @Timeout(300)
   void bankThroughCoordinatorOutages() {
     JepsenRun.Result r =
         new JepsenRun(
-                Scenarios.config("bank", List.of("kill-coordinator", "pause"), 35, 3303)
+                Scenarios.config("bank", List.of("majority", "majority", "kill-leader"), 35, 3303)
                     .withTiming(new Nemesis.Timing(1_000, 2_500, 4_500, 7_000)))
             .run();
     assertNoViolation(r);
     Verdict blocking = r.verdict("blocking");
     System.out.println("blocking: " + blocking);
+  }
+
+  /** The single-node topology (one coordinator over its local WAL) still works under faults. */
+  @Test
+  @Timeout(300)
+  void bankWithASingleCoordinatorUnderMixedFaults() {
+    JepsenRun.Result r =
+        new JepsenRun(Scenarios.config("bank", MIXED, 25, 4404).withCoordinators(1)).run();
+    assertNoViolation(r);
+    assertThat(r.verdict("bank").validity()).as(Scenarios.describe(r)).isEqualTo(Validity.VALID);
   }
 }

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 @EnabledIfSystemProperty(named = "decree.soak", matches = "true")
 class JepsenSoakTest {
   private static final long MINUTES = Long.getLong("decree.jepsen.soakMinutes", 30);
-  private static final List<String> ALL = List.of("kill", "pause", "partition", "lost-replies");
+  private static final List<String> ALL =
+      List.of("kill", "pause", "partition", "lost-replies", "majority");
 
   @Test
   void bankUnderMixedFaultsForALongTime() {

@@ -268,7 +268,10 @@ public final class Checkers {
       if (op.type().equals(Op.START)) {
         started.put(id, op);
       } else if (op.type().equals(Op.STOP) && started.containsKey(id)) {
-        window(started.remove(id), op.timeNanos()).ifPresent(out::add);
+        // The fault held for certain until its heal began (a restart takes seconds).
+        long healMillis =
+            op.value().has("healMillis") ? op.value().get("healMillis").getAsLong() : 0;
+        window(started.remove(id), op.timeNanos() - healMillis * 1_000_000L).ifPresent(out::add);
       }
     }
     started.values().forEach(s -> window(s, end).ifPresent(out::add));

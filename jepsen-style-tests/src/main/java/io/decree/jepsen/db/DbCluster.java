@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -141,10 +142,46 @@ public final class DbCluster implements AutoCloseable {
     }
   }
 
-  /** Starts every node, coordinators first. */
+  /** Starts every node: the coordinators together, then the participants together. */
   public void start() {
-    for (ChildJvm node : nodes.values()) {
-      node.start(START_TIMEOUT);
+    startTogether(coordinators.stream().map(nodes::get).toList());
+    startTogether(participants.stream().map(nodes::get).toList());
+  }
+
+  /**
+   * Starts the nodes in parallel and waits until each listens (bounded by {@link #START_TIMEOUT}
+   * each); rethrows the first failure. Cluster members need each other to elect a leader, and a
+   * majority comes back as soon as its members do.
+   */
+  public static void startTogether(List<ChildJvm> jvms) {
+    List<Thread> threads = new ArrayList<>();
+    List<RuntimeException> failed = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (ChildJvm node : jvms) {
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  node.start(START_TIMEOUT);
+                } catch (RuntimeException e) {
+                  failed.add(e);
+                }
+              },
+              "start-" + node.name());
+      t.setDaemon(true);
+      t.start();
+      threads.add(t);
+    }
+    long deadline = System.nanoTime() + START_TIMEOUT.plusSeconds(10).toNanos();
+    for (Thread t : threads) {
+      try {
+        t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000L));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while starting nodes", e);
+      }
+    }
+    if (!failed.isEmpty()) {
+      throw failed.get(0);
     }
   }
 
@@ -204,11 +241,45 @@ public final class DbCluster implements AutoCloseable {
     return nodes.values().stream().map(ChildJvm::log).toList();
   }
 
-  static int freePort() {
+  /**
+   * A port free now, below the kernel's ephemeral range: the nodes are restarted on the same port
+   * many times, and a port from the ephemeral range may meanwhile be taken as the local end of some
+   * outgoing connection (Raft, gRPC), so that the restart cannot bind. Never the same port twice in
+   * this JVM.
+   */
+  static synchronized int freePort() {
+    int low = ephemeralLow();
+    int from = Math.max(1_024, Math.min(20_000, low - 2_000));
+    for (int attempt = 0; attempt < 500 && low - from > 10; attempt++) {
+      int port = from + PORTS.nextInt(low - from);
+      if (!HANDED_OUT.add(port)) {
+        continue;
+      }
+      try (ServerSocket socket = new ServerSocket()) {
+        socket.setReuseAddress(false);
+        socket.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+        return port;
+      } catch (IOException taken) {
+        // try another
+      }
+    }
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  private static final java.util.Random PORTS = new java.util.Random();
+  private static final java.util.Set<Integer> HANDED_OUT = new java.util.HashSet<>();
+
+  /** The low end of the kernel's ephemeral port range (32768 when it cannot be read). */
+  private static int ephemeralLow() {
+    try {
+      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+      return Integer.parseInt(range.split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return 32_768;
     }
   }
 

@@ -20,13 +20,23 @@ import java.util.function.Supplier;
  * the blocking checker).
  *
  * <p>Kinds: {@code kill} (kill -9 and restart the leader, a random coordinator or a participant;
- * {@code kill-coordinator} and {@code kill-participant} narrow it), {@code pause} (SIGSTOP, then
- * SIGCONT), {@code partition} (isolate a participant, isolate a coordinator, cut one direction of a
- * link, or delay a link) and {@code lost-replies} (requests arrive, answers never do).
+ * {@code kill-leader}, {@code kill-coordinator} and {@code kill-participant} narrow it), {@code
+ * majority} (kill -9 or SIGSTOP a majority of the coordinators, the leader among them, so that no
+ * coordinator quorum exists until the heal), {@code pause} (SIGSTOP, then SIGCONT), {@code
+ * partition} (isolate a participant, isolate a coordinator, cut one direction of a link, or delay a
+ * link) and {@code lost-replies} (requests arrive, answers never do).
  */
 public final class Nemesis {
   public static final Set<String> KINDS =
-      Set.of("kill", "kill-coordinator", "kill-participant", "pause", "partition", "lost-replies");
+      Set.of(
+          "kill",
+          "kill-leader",
+          "kill-coordinator",
+          "kill-participant",
+          "majority",
+          "pause",
+          "partition",
+          "lost-replies");
 
   /** The schedule's shape, in milliseconds. */
   public record Timing(
@@ -106,7 +116,7 @@ public final class Nemesis {
     value.addProperty("id", id);
     Runnable heal;
     switch (kind) {
-      case "kill", "kill-coordinator", "kill-participant" -> {
+      case "kill", "kill-leader", "kill-coordinator", "kill-participant" -> {
         String target = pickNode(kind);
         value.addProperty("node", target);
         ChildJvm node = db.node(target);
@@ -114,6 +124,7 @@ public final class Nemesis {
         heal = () -> node.start(DbCluster.START_TIMEOUT);
         kind = "kill";
       }
+      case "majority" -> heal = majority(value);
       case "pause" -> {
         String target = pickNode("pause");
         value.addProperty("node", target);
@@ -147,6 +158,7 @@ public final class Nemesis {
 
   private void stop(Active fault) {
     String error = null;
+    long healStart = System.nanoTime();
     try {
       fault.heal().run();
     } catch (RuntimeException e) {
@@ -154,6 +166,9 @@ public final class Nemesis {
     }
     JsonObject value = new JsonObject();
     value.addProperty("id", fault.id());
+    // A restart takes seconds: the fault's effect (e.g. no quorum) certainly held until the heal
+    // began, not necessarily until this line.
+    value.addProperty("healMillis", (System.nanoTime() - healStart) / 1_000_000L);
     history.add("nemesis", Op.STOP, fault.kind(), value, null, error);
   }
 
@@ -162,6 +177,9 @@ public final class Nemesis {
     List<String> participants = db.participants();
     if (kind.equals("kill-participant")) {
       return participants.get(random.nextInt(participants.size()));
+    }
+    if (kind.equals("kill-leader")) {
+      return leader.get();
     }
     if (kind.equals("kill-coordinator")) {
       return random.nextBoolean()
@@ -173,6 +191,43 @@ public final class Nemesis {
       case 1 -> coordinators.get(random.nextInt(coordinators.size()));
       default -> participants.get(random.nextInt(participants.size()));
     };
+  }
+
+  /**
+   * A majority of the coordinators is killed or paused together, so that no quorum exists until the
+   * heal restarts or resumes them: either the leader and others drawn at random (a new leader must
+   * be elected afterwards), or every member but the leader (it stays up and cannot make a decision
+   * durable, so the transactions it was deciding stay prepared at the participants). A single
+   * coordinator is simply the whole majority.
+   */
+  private Runnable majority(JsonObject value) {
+    List<String> coordinators = db.coordinators();
+    int majority = coordinators.size() / 2 + 1;
+    String lead = leader.get();
+    List<String> others = new ArrayList<>(coordinators);
+    others.remove(lead);
+    java.util.Collections.shuffle(others, random);
+    List<String> targets = new ArrayList<>();
+    if (coordinators.size() > 1 && others.size() >= majority && random.nextBoolean()) {
+      targets.addAll(others.subList(0, majority));
+      value.addProperty("shape", "all but the leader " + lead);
+    } else {
+      targets.add(lead);
+      targets.addAll(others.subList(0, majority - 1));
+      value.addProperty("shape", "the leader " + lead + " and others");
+    }
+    boolean kill = random.nextBoolean();
+    value.addProperty("how", kill ? "kill" : "pause");
+    JsonArray nodes = new JsonArray();
+    targets.forEach(nodes::add);
+    value.add("nodes", nodes);
+    List<ChildJvm> jvms = targets.stream().map(db::node).toList();
+    if (kill) {
+      jvms.forEach(ChildJvm::kill9);
+      return () -> DbCluster.startTogether(jvms);
+    }
+    jvms.forEach(ChildJvm::pause);
+    return () -> jvms.forEach(ChildJvm::resume);
   }
 
   private Runnable partition(JsonObject value) {

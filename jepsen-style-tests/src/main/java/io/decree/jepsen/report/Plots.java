@@ -128,6 +128,7 @@ final class Plots {
     Color color =
         switch (start.f()) {
           case "kill" -> new Color(255, 0, 0, 40);
+          case "majority" -> new Color(120, 0, 0, 60);
           case "pause" -> new Color(128, 0, 255, 40);
           case "partition" -> new Color(0, 90, 255, 40);
           case "lost-replies" -> new Color(255, 160, 0, 50);
