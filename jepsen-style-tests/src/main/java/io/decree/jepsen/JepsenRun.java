@@ -154,7 +154,7 @@ public final class JepsenRun {
 
       Map<String, List<String>> inDoubt = awaitSettled(db, history);
       await(monitor, Duration.ofSeconds(10));
-      boolean settled = inDoubt.values().stream().allMatch(left -> left != null && left.isEmpty());
+      boolean settled = inDoubt.values().stream().allMatch(open -> open != null && open.isEmpty());
       Map<String, Map<String, Long>> finalRead =
           finalRead(db, history, settled ? FINAL_READ_ATTEMPTS : FINAL_READ_ATTEMPTS_UNSETTLED);
       Map<String, Map<String, String>> branchStates = branchStates(db);
