@@ -1,6 +1,7 @@
 package io.decree.cli.bench;
 
 import io.decree.cli.process.NodeProcess;
+import io.decree.cli.process.Ports;
 import io.decree.core.Outcome;
 import io.decree.node.grpc.Channels;
 import io.decree.participant.DecreeClient;
@@ -9,10 +10,6 @@ import io.decree.proto.examples.bank.v1.AccountsGrpc;
 import io.decree.proto.examples.bank.v1.WriteRequest;
 import io.decree.proto.v1.CoordinatorAdminGrpc;
 import io.decree.proto.v1.NodeStatusRequest;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -215,10 +212,6 @@ public final class FailoverBench {
   }
 
   private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Ports.restartable();
   }
 }

@@ -12,10 +12,6 @@ import io.decree.proto.v1.ListBranchesRequest;
 import io.decree.proto.v1.NodeStatus;
 import io.decree.proto.v1.NodeStatusRequest;
 import io.decree.proto.v1.ParticipantAdminGrpc;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -140,11 +136,7 @@ final class ProcessCluster implements AutoCloseable {
   }
 
   static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Ports.restartable();
   }
 
   /**
