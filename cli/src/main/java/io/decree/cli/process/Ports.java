@@ -1,5 +1,6 @@
 package io.decree.cli.process;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -46,9 +47,12 @@ public final class Ports {
 
   /** First port of the kernel's ephemeral range (Linux), else the common default 32768. */
   static int ephemeralRangeStart() {
-    try {
-      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).strip();
-      return Integer.parseInt(range.split("\\s+")[0]);
+    // Read line by line: /proc files report size 0, and a whole-file read may come back short.
+    try (BufferedReader in =
+        Files.newBufferedReader(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+      String line = in.readLine();
+      int start = Integer.parseInt(line.strip().split("\\s+")[0]);
+      return start > 2_048 && start <= 65_535 ? start : 32_768;
     } catch (IOException | RuntimeException unreadable) {
       return 32_768;
     }
