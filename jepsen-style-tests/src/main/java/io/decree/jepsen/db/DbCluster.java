@@ -275,9 +275,12 @@ public final class DbCluster implements AutoCloseable {
 
   /** The low end of the kernel's ephemeral port range (32768 when it cannot be read). */
   private static int ephemeralLow() {
-    try {
-      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
-      return Integer.parseInt(range.split("\\s+")[0]);
+    // Line by line: /proc files report size 0, and a whole-file read may come back short (it did
+    // here, and every port then came from the ephemeral range).
+    try (java.io.BufferedReader in =
+        Files.newBufferedReader(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+      int low = Integer.parseInt(in.readLine().strip().split("\\s+")[0]);
+      return low > 4_096 && low <= 65_535 ? low : 32_768;
     } catch (IOException | RuntimeException e) {
       return 32_768;
     }
