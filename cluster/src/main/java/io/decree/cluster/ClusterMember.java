@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
@@ -23,7 +24,9 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import org.apache.ratis.protocol.exceptions.RaftException;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.server.RaftServer;
@@ -53,7 +56,13 @@ public final class ClusterMember implements AutoCloseable {
   private final DecisionStateMachine stateMachine;
   private final RaftServer server;
   private final RaftServer.Division division;
-  private final RaftClient client;
+
+  /**
+   * The client appends and reads go through. Ratis closes a client for good once one request used
+   * up its retries; such a client is replaced (see {@link #renewClient}), else a member that leads
+   * again could never append.
+   */
+  private final AtomicReference<RaftClient> client;
 
   private ClusterMember(
       ClusterOptions options,
@@ -68,7 +77,7 @@ public final class ClusterMember implements AutoCloseable {
     this.stateMachine = stateMachine;
     this.server = server;
     this.division = division;
-    this.client = client;
+    this.client = new AtomicReference<>(client);
   }
 
   /**
@@ -254,18 +263,77 @@ public final class ClusterMember implements AutoCloseable {
 
   /** Appends one encoded batch as one Raft entry; completes with the state machine's reply. */
   CompletableFuture<byte[]> submit(byte[] entry) {
-    return client
-        .async()
-        .send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)))
-        .thenApply(ClusterMember::replyBytes);
+    return request(c -> c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry))));
   }
 
   /** A linearizable read (ReadIndex at the leader, then the state machine's {@code query}). */
   CompletableFuture<byte[]> readLinearizable(byte[] query) {
-    return client
-        .async()
-        .sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(query)))
+    return request(
+        c -> c.async().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(query))));
+  }
+
+  /** Sends through the current client; a client Ratis has closed is replaced for the next call. */
+  private CompletableFuture<byte[]> request(
+      java.util.function.Function<RaftClient, CompletableFuture<RaftClientReply>> send) {
+    RaftClient used = client.get();
+    CompletableFuture<RaftClientReply> sent;
+    try {
+      sent = send.apply(used);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    return sent.whenComplete(
+            (reply, error) -> {
+              if (error != null && clientIsSpent(error)) {
+                renewClient(used, error);
+              }
+            })
         .thenApply(ClusterMember::replyBytes);
+  }
+
+  /** Ratis closes a client after a request ran out of retries; it refuses everything after. */
+  static boolean clientIsSpent(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof AlreadyClosedException || t instanceof RaftRetryFailureException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Replaces {@code spent} with a fresh client, unless another call already did. Also called when
+   * this member starts to lead, so each term begins with a client that can send.
+   */
+  void renewClient(RaftClient spent, Throwable why) {
+    RaftClient fresh = newClient(options, group, options.appendTimeoutMillis());
+    if (client.compareAndSet(spent, fresh)) {
+      log.warn(
+          "cluster member {}: Raft client replaced ({})",
+          nodeId(),
+          why == null ? "new term" : why.toString());
+      closeQuietly(spent);
+    } else {
+      closeQuietly(fresh);
+    }
+  }
+
+  /** See {@link #renewClient(RaftClient, Throwable)}. */
+  void renewClient() {
+    renewClient(client.get(), null);
+  }
+
+  /** TEST ONLY: closes the current client as Ratis does after a request ran out of retries. */
+  void closeClientForTest() {
+    closeQuietly(client.get());
+  }
+
+  private void closeQuietly(RaftClient c) {
+    try {
+      c.close();
+    } catch (IOException | RuntimeException e) {
+      log.warn("cluster member {}: closing a Raft client: {}", nodeId(), e.toString());
+    }
   }
 
   private static byte[] replyBytes(RaftClientReply reply) {
@@ -354,7 +422,10 @@ public final class ClusterMember implements AutoCloseable {
   public long takeSnapshot() {
     try {
       RaftClientReply reply =
-          client.getSnapshotManagementApi(selfId).create(true, options.membershipTimeoutMillis());
+          client
+              .get()
+              .getSnapshotManagementApi(selfId)
+              .create(true, options.membershipTimeoutMillis());
       if (!reply.isSuccess()) {
         throw new ClusterUnavailableException(
             Reason.NO_QUORUM, "snapshot refused: " + reply.getException());
@@ -372,11 +443,7 @@ public final class ClusterMember implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      client.close();
-    } catch (IOException | RuntimeException e) {
-      log.warn("cluster member {}: closing the Raft client: {}", nodeId(), e.toString());
-    }
+    closeQuietly(client.get());
     try {
       server.close();
     } catch (IOException | RuntimeException e) {

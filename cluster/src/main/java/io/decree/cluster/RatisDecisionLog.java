@@ -276,6 +276,9 @@ public final class RatisDecisionLog implements ReplicatedDecisionLog {
       listeners.forEach(l -> tell(l, false));
     }
     if (leaderTerm == 0 && ready) {
+      // Each term starts with a fresh client: one Ratis closed in an earlier term (a request that
+      // ran out of retries) would refuse every append of this one.
+      member.renewClient();
       leaderTerm = term;
       log.info("{}: leads term {} and is ready", member.nodeId(), term);
       listeners.forEach(l -> tell(l, true));

@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,6 +122,33 @@ class RatisDecisionLogTest {
       assertThat(followerState.appliedRecords()).isEqualTo(leader.recordsSent());
       assertThat(followerState.appliedBatches()).isLessThan(followerState.appliedRecords() / 4);
     }
+  }
+
+  /**
+   * Ratis closes a client for good once one request ran out of retries (seen in the Jepsen soak: a
+   * member that led again could not append for a minute). The member replaces it.
+   */
+  @Test
+  void aRaftClientRatisClosedIsReplacedAndAppendsGoOn() throws Exception {
+    try (TestCluster cluster = new TestCluster(dir, 3, b -> b)) {
+      cluster.startAll(3);
+      RatisDecisionLog leader = cluster.awaitLeader();
+      DecisionRecord before = decision(Decision.COMMIT);
+      assertThat(await5(leader.appendDecision(before))).isEqualTo(before);
+
+      leader.member().closeClientForTest();
+      assertThat(leader.appendDecision(decision(Decision.COMMIT)))
+          .failsWithin(Duration.ofSeconds(10))
+          .withThrowableOfType(ExecutionException.class)
+          .withMessageContaining("closed");
+
+      DecisionRecord after = decision(Decision.ABORT);
+      assertThat(await5(leader.appendDecision(after))).isEqualTo(after);
+      assertThat(await5(leader.readDecision(after.txId())).decision()).contains(after);
+    }
+    assertThat(ClusterMember.clientIsSpent(new RuntimeException(new AlreadyClosedException("x"))))
+        .isTrue();
+    assertThat(ClusterMember.clientIsSpent(new RuntimeException("timeout"))).isFalse();
   }
 
   @Test
