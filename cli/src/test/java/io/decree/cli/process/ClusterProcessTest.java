@@ -183,7 +183,9 @@ class ClusterProcessTest {
     assertThat(finalOutcome(rolledBack)).isEqualTo(Outcome.ABORTED);
     String next = cluster.beginTransfer(1, Duration.ofSeconds(30));
     assertThat(cluster.client.commit(next).outcome()).isEqualTo(Outcome.COMMITTED);
-    assertThat(cluster.balance(cluster.a, "alice")).isEqualTo(94);
+    // commit answers once the decision is durable; phase 2 reaches the services just after.
+    await().atMost(RESOLVE).until(() -> cluster.balance(cluster.a, "alice") == 94);
+    await().atMost(RESOLVE).until(() -> cluster.balance(cluster.b, "bob") == 106);
   }
 
   /**
