@@ -1,13 +1,10 @@
 package io.decree.cli.bench;
 
+import io.decree.cli.process.Ports;
 import io.decree.cluster.ClusterOptions;
 import io.decree.cluster.RatisDecisionLog;
 import io.decree.coordinator.CoordinatorNode;
 import io.decree.coordinator.CoordinatorOptions;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -71,10 +68,6 @@ final class BenchCoordinators {
   }
 
   private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Ports.restartable();
   }
 }

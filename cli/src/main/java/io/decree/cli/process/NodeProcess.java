@@ -20,8 +20,11 @@ import java.util.regex.Pattern;
 public final class NodeProcess implements AutoCloseable {
   private static final Pattern LISTENING = Pattern.compile("listening on (\\S+:\\d+)");
 
-  /** Chronicle Queue's Java 17 flags; a jar carries them in its manifest, a classpath does not. */
-  private static final List<String> CHRONICLE_FLAGS =
+  /**
+   * Chronicle Queue's Java 17 flags; a jar carries them in its manifest, a child JVM started from a
+   * classpath needs them on its command line.
+   */
+  public static final List<String> CHRONICLE_FLAGS =
       List.of(
           "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
           "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",

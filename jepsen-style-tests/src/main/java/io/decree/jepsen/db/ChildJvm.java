@@ -1,5 +1,6 @@
 package io.decree.jepsen.db;
 
+import io.decree.cli.process.NodeProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * A node of the system under test: its own JVM, started from this JVM's classpath (which, from the
@@ -21,19 +23,12 @@ import java.util.regex.Pattern;
 public final class ChildJvm implements AutoCloseable {
   private static final Pattern LISTENING = Pattern.compile("listening on (\\S+:\\d+)");
 
-  /** Chronicle Queue's Java 17 flags (the decree jar's manifest carries the same list). */
+  /** Chronicle Queue's Java 17 flags (the same list NodeProcess uses) and its switches. */
   private static final List<String> CHRONICLE_FLAGS =
-      List.of(
-          "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
-          "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-          "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
-          "--add-exports=java.base/jdk.internal.util=ALL-UNNAMED",
-          "--add-opens=java.base/java.lang=ALL-UNNAMED",
-          "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-          "--add-opens=java.base/java.io=ALL-UNNAMED",
-          "--add-opens=java.base/java.util=ALL-UNNAMED",
-          "-Dchronicle.analytics.disable=true",
-          "-Dchronicle.announcer.disable=true");
+      Stream.concat(
+              NodeProcess.CHRONICLE_FLAGS.stream(),
+              Stream.of("-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true"))
+          .toList();
 
   private final String name;
   private final String mainClass;

@@ -1,12 +1,8 @@
 package io.decree.jepsen.db;
 
+import io.decree.cli.process.Ports;
 import io.decree.jepsen.net.FaultProxy;
 import io.decree.jepsen.net.Network;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -241,49 +237,9 @@ public final class DbCluster implements AutoCloseable {
     return nodes.values().stream().map(ChildJvm::log).toList();
   }
 
-  /**
-   * A port free now, below the kernel's ephemeral range: the nodes are restarted on the same port
-   * many times, and a port from the ephemeral range may meanwhile be taken as the local end of some
-   * outgoing connection (Raft, gRPC), so that the restart cannot bind. Never the same port twice in
-   * this JVM.
-   */
-  static synchronized int freePort() {
-    int low = ephemeralLow();
-    int from = Math.max(1_024, Math.min(20_000, low - 2_000));
-    for (int attempt = 0; attempt < 500 && low - from > 10; attempt++) {
-      int port = from + PORTS.nextInt(low - from);
-      if (!HANDED_OUT.add(port)) {
-        continue;
-      }
-      try (ServerSocket socket = new ServerSocket()) {
-        socket.setReuseAddress(false);
-        socket.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
-        return port;
-      } catch (IOException taken) {
-        // try another
-      }
-    }
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static final java.util.Random PORTS = new java.util.Random();
-  private static final java.util.Set<Integer> HANDED_OUT = new java.util.HashSet<>();
-
-  /** The low end of the kernel's ephemeral port range (32768 when it cannot be read). */
-  private static int ephemeralLow() {
-    // Line by line: /proc files report size 0, and a whole-file read may come back short (it did
-    // here, and every port then came from the ephemeral range).
-    try (java.io.BufferedReader in =
-        Files.newBufferedReader(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
-      int low = Integer.parseInt(in.readLine().strip().split("\\s+")[0]);
-      return low > 4_096 && low <= 65_535 ? low : 32_768;
-    } catch (IOException | RuntimeException e) {
-      return 32_768;
-    }
+  /** A port free now, below the ephemeral range, never handed out twice: see {@link Ports}. */
+  static int freePort() {
+    return Ports.restartable();
   }
 
   /** Stops every node (clean stop, then kill -9) and every link. Safe to call twice. */
