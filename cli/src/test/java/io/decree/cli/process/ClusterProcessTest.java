@@ -126,6 +126,8 @@ class ClusterProcessTest {
     cluster = new ProcessCluster(dir, 3, List.of(), List.of(), List.of(SLOW_PREPARE));
     NodeProcess leader = awaitLeader();
     NodeProcess follower = cluster.coordinators.stream().filter(c -> c != leader).findFirst().get();
+    NodeProcess survivor =
+        cluster.coordinators.stream().filter(c -> c != leader && c != follower).findFirst().get();
     String tx = cluster.beginTransfer(10, Duration.ofSeconds(60));
     CompletableFuture<DecreeClient.Result> commit =
         CompletableFuture.supplyAsync(() -> cluster.client.commit(tx));
@@ -140,17 +142,17 @@ class ClusterProcessTest {
     // The prepared branch is blocked and says why: no quorum, and the last leader it was told of.
     await()
         .atMost(RESOLVE)
-        .until(
-            () ->
-                cluster
-                    .branch(cluster.a, tx)
-                    .map(BranchStatus::getBlocking)
-                    .filter(
-                        bl ->
-                            bl.getContactsList().stream()
-                                .map(PartyContact::getLastError)
-                                .anyMatch(e -> e.contains("no coordinator quorum")))
-                    .isPresent());
+        .untilAsserted(
+            () -> {
+              // untilAsserted: a timeout shows the last status seen, not just "not fulfilled".
+              BranchStatus seen = cluster.branch(cluster.a, tx).orElseThrow();
+              assertThat(seen.getBlocking().getContactsList())
+                  .as(
+                      "blocking status of %s at a: %s%nthe surviving coordinator says: %s",
+                      tx, seen, cluster.nodeStatus(survivor))
+                  .extracting(PartyContact::getLastError)
+                  .anyMatch(e -> e.contains("no coordinator quorum"));
+            });
     BranchStatus blocked = cluster.branch(cluster.a, tx).orElseThrow();
     assertThat(blocked.getState()).isEqualTo("PREPARED");
     assertThat(blocked.getBlocking().getContactsList())
