@@ -127,4 +127,69 @@ class FaultSwitchTest {
     assertThat(r.verdict("durability").offending()).isNotEmpty();
     assertThat(r.validity()).isEqualTo(Validity.INVALID);
   }
+
+  private static Map<String, List<String>> onCoordinators(String... options) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    for (String c : List.of("c1", "c2", "c3")) {
+      out.put(c, List.of(options));
+    }
+    return out;
+  }
+
+  /**
+   * The coordinators answer ABORTED for every other commit that in fact COMMITTED: the client
+   * records those as failed, and honesty must find them present.
+   */
+  @Test
+  @Timeout(600)
+  void coordinatorReportingAbortedForACommitIsCaughtByHonesty() {
+    RunConfig config =
+        Scenarios.config("atomic", List.of(), 15, 7707)
+            .withRecovery(java.time.Duration.ofSeconds(20))
+            .withJvmOptions(onCoordinators("-Ddecree.fault.coordinator.misreportCommits=true"));
+    JepsenRun.Result r = runUntilInvalid(config, "honesty");
+    assertThat(r.verdict("honesty").offending()).isNotEmpty();
+  }
+
+  /**
+   * p1 commits what it was told to abort. p2 prepares its writes slower than the coordinator's
+   * prepare timeout (10 s), so the coordinator aborts transfers p1 already prepared: p1 ends
+   * COMMITTED where p2 logged ABORTED, and agreement must list those transactions. The switches
+   * stay on across the final restart: without its switch, p1's own core would refuse the re-driven
+   * ABORT for a branch it committed, and stop (p2's reads stay fast, so the final read goes
+   * through).
+   */
+  @Test
+  @Timeout(600)
+  void participantCommittingWhatWasAbortedIsCaughtByAgreement() {
+    RunConfig config =
+        Scenarios.config("bank", List.of(), 20, 8808)
+            .withRecovery(java.time.Duration.ofSeconds(30))
+            .withJvmOptions(
+                Map.of(
+                    "p1", List.of("-Ddecree.fault.participant.unsafeCommitOnAbort=true"),
+                    "p2", List.of("-Ddecree.fault.participant.prepareDelayMillis=12000")))
+            .withSwitchesSurvivingFinalRestart();
+    JepsenRun.Result r = runUntilInvalid(config, "agreement");
+    assertThat(r.verdict("agreement").offending()).allMatch(o -> o.contains("p1=COMMITTED"));
+  }
+
+  /**
+   * The participants hide why their in-doubt branches are blocked. Prepares are slowed so that
+   * branches are prepared when a majority of the coordinators dies; while no quorum is reachable
+   * the monitor sees them PREPARED with no blocking report, and blocking must say so.
+   */
+  @Test
+  @Timeout(600)
+  void participantHidingThatItIsBlockedIsCaughtByBlocking() {
+    RunConfig config =
+        Scenarios.config("bank", List.of("majority", "majority"), 30, 9909)
+            .withTiming(JepsenScenariosTest.OUTAGES)
+            .withJvmOptions(
+                onParticipants(
+                    "-Ddecree.fault.participant.hideBlocking=true",
+                    JepsenScenariosTest.SLOW_PREPARE));
+    JepsenRun.Result r = runUntilInvalid(config, "blocking");
+    assertThat(r.verdict("blocking").offending()).allMatch(o -> o.contains("not reported blocked"));
+  }
 }

@@ -1,5 +1,6 @@
 package io.decree.node;
 
+import io.decree.core.participant.ParticipantConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +19,10 @@ public final class FaultSwitches {
   public static final boolean HALT_AFTER_DECISION =
       Boolean.getBoolean("decree.fault.coordinator.haltAfterDecision");
 
-  /** A participant's resource takes this long to prepare. */
+  /**
+   * A participant's resource takes this long to prepare a branch it votes YES on (reads, which vote
+   * READ_ONLY, stay fast, so a harness's final read is not held up).
+   */
   public static final long PREPARE_DELAY_MILLIS =
       Long.getLong("decree.fault.participant.prepareDelayMillis", 0);
 
@@ -52,6 +56,27 @@ public final class FaultSwitches {
       Boolean.getBoolean("decree.fault.participant.unsafeVoteBeforeDurable");
 
   /**
+   * BREAKS THE PROTOCOL: a prepared participant told ABORT commits instead. Used to prove that the
+   * Jepsen-style agreement checker catches branches that disagree.
+   */
+  public static final boolean PARTICIPANT_UNSAFE_COMMIT_ON_ABORT =
+      Boolean.getBoolean("decree.fault.participant.unsafeCommitOnAbort");
+
+  /**
+   * LIES TO CLIENTS: the coordinator answers ABORTED for every other transaction it committed (even
+   * sequence numbers). Used to prove that the Jepsen-style honesty checker catches it.
+   */
+  public static final boolean COORDINATOR_MISREPORT_COMMITS =
+      Boolean.getBoolean("decree.fault.coordinator.misreportCommits");
+
+  /**
+   * HIDES BLOCKING: a participant's admin status omits why its in-doubt branches are blocked. Used
+   * to prove that the Jepsen-style blocking checker catches it.
+   */
+  public static final boolean PARTICIPANT_HIDE_BLOCKING =
+      Boolean.getBoolean("decree.fault.participant.hideBlocking");
+
+  /**
    * Each log append waits this long before it is written (a slow disk). With an unsafe switch on, a
    * kill -9 inside that window loses what was already announced, as a power failure would lose an
    * unsynced write (a kill -9 alone never loses the page cache).
@@ -65,22 +90,35 @@ public final class FaultSwitches {
         || IGNORE_DECISIONS
         || COORDINATOR_UNSAFE_SEND_BEFORE_DURABLE
         || PARTICIPANT_UNSAFE_VOTE_BEFORE_DURABLE
+        || PARTICIPANT_UNSAFE_COMMIT_ON_ABORT
+        || COORDINATOR_MISREPORT_COMMITS
+        || PARTICIPANT_HIDE_BLOCKING
         || APPEND_DELAY_MILLIS > 0) {
       log.warn(
           "TEST FAULTS ON: haltAfterDecision={} prepareDelayMillis={} ignorePhaseTwo={}"
               + " ignoreDecisions={} coordinatorUnsafeSendBeforeDurable={}"
-              + " participantUnsafeVoteBeforeDurable={} appendDelayMillis={}",
+              + " participantUnsafeVoteBeforeDurable={} participantUnsafeCommitOnAbort={}"
+              + " coordinatorMisreportCommits={} participantHideBlocking={} appendDelayMillis={}",
           HALT_AFTER_DECISION,
           PREPARE_DELAY_MILLIS,
           IGNORE_PHASE_TWO,
           IGNORE_DECISIONS,
           COORDINATOR_UNSAFE_SEND_BEFORE_DURABLE,
           PARTICIPANT_UNSAFE_VOTE_BEFORE_DURABLE,
+          PARTICIPANT_UNSAFE_COMMIT_ON_ABORT,
+          COORDINATOR_MISREPORT_COMMITS,
+          PARTICIPANT_HIDE_BLOCKING,
           APPEND_DELAY_MILLIS);
     }
   }
 
   private FaultSwitches() {}
+
+  /** The participant core's protocol rules these switches break ({@code NONE} unless set). */
+  public static ParticipantConfig.Unsafe participantUnsafe() {
+    return new ParticipantConfig.Unsafe(
+        PARTICIPANT_UNSAFE_VOTE_BEFORE_DURABLE, PARTICIPANT_UNSAFE_COMMIT_ON_ABORT);
+  }
 
   /** Ends the process at once, without shutdown hooks: what kill -9 does. */
   public static void halt(String where) {

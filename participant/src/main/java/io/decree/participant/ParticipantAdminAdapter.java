@@ -4,6 +4,7 @@ import io.decree.core.Decision;
 import io.decree.core.TxId;
 import io.decree.core.participant.BranchView;
 import io.decree.core.participant.OperatorReply;
+import io.decree.node.FaultSwitches;
 import io.decree.node.grpc.ProtoMapping;
 import io.decree.proto.v1.BranchStatus;
 import io.decree.proto.v1.HeuristicDecision;
@@ -138,7 +139,7 @@ final class ParticipantAdminAdapter extends ParticipantAdminGrpc.ParticipantAdmi
       b.setVote(ProtoMapping.toProto(v.vote()));
     }
     v.peers().forEach(p -> b.addPeers(ProtoMapping.toProto(p)));
-    if (v.blocking() != null) {
+    if (v.blocking() != null && !FaultSwitches.PARTICIPANT_HIDE_BLOCKING) {
       b.setBlocking(ProtoMapping.toProto(v.blocking()));
     }
     return b.build();

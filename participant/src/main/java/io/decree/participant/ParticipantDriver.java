@@ -150,15 +150,12 @@ final class ParticipantDriver implements AutoCloseable {
     List<PreparedBranch> prepared =
         ask(
             now -> {
-              // TEST ONLY: -Ddecree.fault.participant.unsafeVoteBeforeDurable breaks "persist
-              // before send" on purpose, so the Jepsen-style checkers can prove they catch it.
+              // TEST ONLY: -Ddecree.fault.participant.unsafe* break a protocol rule on purpose,
+              // so the Jepsen-style checkers can prove they catch it.
               core =
                   new ParticipantCore(
                       self,
-                      options
-                          .participantConfig()
-                          .withUnsafeVoteBeforeDurable(
-                              FaultSwitches.PARTICIPANT_UNSAFE_VOTE_BEFORE_DURABLE));
+                      options.participantConfig().withUnsafe(FaultSwitches.participantUnsafe()));
               core.onRecover(records, now);
               List<PreparedBranch> list = new ArrayList<>();
               for (TxId id : core.preparedBranches()) {
@@ -468,9 +465,6 @@ final class ParticipantDriver implements AutoCloseable {
 
   private void callResource(TxId txId, String id, ResourceCall call) {
     if (call instanceof ResourceCall.Prepare) {
-      if (FaultSwitches.PREPARE_DELAY_MILLIS > 0) {
-        FaultSwitches.pause(FaultSwitches.PREPARE_DELAY_MILLIS);
-      }
       PrepareResult result;
       try {
         result = rm.prepare(id);
@@ -478,6 +472,9 @@ final class ParticipantDriver implements AutoCloseable {
         // A prepare that failed is a NO; make sure the resource let go of the branch.
         result = PrepareResult.no(rm.name() + ": prepare failed: " + e.getMessage());
         rollbackQuietly(id);
+      }
+      if (FaultSwitches.PREPARE_DELAY_MILLIS > 0 && result.vote() == ResourceManager.Vote.YES) {
+        FaultSwitches.pause(FaultSwitches.PREPARE_DELAY_MILLIS);
       }
       Vote vote =
           switch (result.vote()) {

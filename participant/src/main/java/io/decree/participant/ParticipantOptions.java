@@ -298,8 +298,8 @@ public final class ParticipantOptions {
       require(resourceManager != null, "resourceManager must be set");
       require(participantConfig != null, "participantConfig must be set");
       require(
-          !participantConfig.unsafeVoteBeforeDurable(),
-          "participantConfig.unsafeVoteBeforeDurable is a simulator test switch; never set it here");
+          !participantConfig.unsafe().any(),
+          "participantConfig.unsafe holds simulator test switches; never set them here");
       require(tickPeriodMillis > 0, "tickPeriodMillis must be > 0, was " + tickPeriodMillis);
       require(rpcDeadlineMillis > 0, "rpcDeadlineMillis must be > 0, was " + rpcDeadlineMillis);
       require(

@@ -4,6 +4,7 @@ import io.decree.core.Backoff;
 import io.decree.core.Outcome;
 import io.decree.core.TxId;
 import io.decree.core.participant.ParticipantConfig;
+import io.decree.core.participant.ParticipantConfig.Unsafe;
 import io.decree.node.grpc.Channels;
 import io.decree.participant.spi.ResourceException;
 import io.decree.participant.spi.ResourceManager;
@@ -59,7 +60,7 @@ final class Fixtures {
 
   /** Fast timers so in-doubt branches ask within tens of milliseconds. */
   static ParticipantConfig fastConfig() {
-    return new ParticipantConfig(10_000, 30_000, 30, new Backoff(20, 100), 1, 600_000, false);
+    return new ParticipantConfig(10_000, 30_000, 30, new Backoff(20, 100), 1, 600_000, Unsafe.NONE);
   }
 
   /** Bounded wait for something other threads make true; fails with {@code what} on timeout. */

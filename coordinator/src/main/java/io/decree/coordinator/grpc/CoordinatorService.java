@@ -4,6 +4,7 @@ import io.decree.coordinator.CoordinatorNode;
 import io.decree.core.ParticipantRef;
 import io.decree.core.TxId;
 import io.decree.core.coordinator.ClientReply;
+import io.decree.node.FaultSwitches;
 import io.decree.node.grpc.ProtoMapping;
 import io.decree.proto.v1.BeginRequest;
 import io.decree.proto.v1.BeginResponse;
@@ -91,7 +92,9 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
           TxId txId = ProtoMapping.txId(request.getTxId());
           node.call(
               (core, callId, now) -> core.onCommit(callId, txId, request.getWaitForPhaseTwo(), now),
-              outcome(observer));
+              FaultSwitches.COORDINATOR_MISREPORT_COMMITS
+                  ? misreported(observer, txId)
+                  : outcome(observer));
         });
   }
 
@@ -147,6 +150,24 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
               notLeader ->
                   observer.onError(
                       io.grpc.Status.UNAVAILABLE.withDescription(notLeader).asRuntimeException()));
+        });
+  }
+
+  /** TEST ONLY: answers ABORTED for a commit of an even sequence number that COMMITTED. */
+  private static java.util.function.Consumer<ClientReply> misreported(
+      StreamObserver<TxOutcome> observer, TxId txId) {
+    return Replies.to(
+        observer,
+        ClientReply.Answered.class,
+        a -> {
+          TxOutcome truth = ProtoMapping.toProto(a.answer(), ProtoMapping.toProto(a.phase()));
+          return truth.getOutcome() == io.decree.proto.v1.Outcome.COMMITTED
+                  && txId.sequence() % 2 == 0
+              ? truth.toBuilder()
+                  .setOutcome(io.decree.proto.v1.Outcome.ABORTED)
+                  .setReason("test fault: a commit misreported")
+                  .build()
+              : truth;
         });
   }
 

@@ -13,8 +13,8 @@ import io.decree.core.Backoff;
  * @param peerQueryEvery while the coordinator does not answer, ask the peers on every n-th attempt
  *     (cooperative termination)
  * @param retentionMillis how long a finished branch is remembered for duplicate messages
- * @param unsafeVoteBeforeDurable TEST ONLY: sends YES before the vote is durable, so tests can
- *     prove the simulator catches it. Never set in production.
+ * @param unsafe TEST ONLY: protocol rules to break, so tests can prove the simulator and the
+ *     Jepsen-style checkers catch it. {@link Unsafe#NONE} in production.
  */
 public record ParticipantConfig(
     int branchesMax,
@@ -23,7 +23,21 @@ public record ParticipantConfig(
     Backoff inquiry,
     int peerQueryEvery,
     long retentionMillis,
-    boolean unsafeVoteBeforeDurable) {
+    Unsafe unsafe) {
+
+  /**
+   * TEST ONLY: rules a participant breaks on purpose.
+   *
+   * @param voteBeforeDurable sends YES before the vote is durable (breaks "persist before send")
+   * @param commitOnAbort a prepared branch told ABORT commits instead (breaks agreement)
+   */
+  public record Unsafe(boolean voteBeforeDurable, boolean commitOnAbort) {
+    public static final Unsafe NONE = new Unsafe(false, false);
+
+    public boolean any() {
+      return voteBeforeDurable || commitOnAbort;
+    }
+  }
 
   public ParticipantConfig {
     if (branchesMax <= 0
@@ -31,16 +45,17 @@ public record ParticipantConfig(
         || inquiryAfterMillis < 0
         || inquiry == null
         || peerQueryEvery <= 0
-        || retentionMillis < 0) {
+        || retentionMillis < 0
+        || unsafe == null) {
       throw new IllegalArgumentException(
           "participant config: branchesMax, activeTimeoutMillis and peerQueryEvery must be > 0,"
-              + " inquiry backoff set, inquiryAfterMillis and retentionMillis >= 0");
+              + " inquiry backoff and unsafe set, inquiryAfterMillis and retentionMillis >= 0");
     }
   }
 
   public static ParticipantConfig defaults() {
     return new ParticipantConfig(
-        100_000, 60_000, 2_000, new Backoff(200, 10_000), 1, 600_000, false);
+        100_000, 60_000, 2_000, new Backoff(200, 10_000), 1, 600_000, Unsafe.NONE);
   }
 
   public ParticipantConfig withTimings(
@@ -52,10 +67,10 @@ public record ParticipantConfig(
         inquiry,
         peerQueryEvery,
         retentionMillis,
-        unsafeVoteBeforeDurable);
+        unsafe);
   }
 
-  public ParticipantConfig withUnsafeVoteBeforeDurable(boolean unsafe) {
+  public ParticipantConfig withUnsafe(Unsafe unsafe) {
     return new ParticipantConfig(
         branchesMax,
         activeTimeoutMillis,

@@ -295,6 +295,13 @@ public final class ParticipantCore {
       return;
     }
     b.heardFrom(from, nowMillis);
+    if (config.unsafe().commitOnAbort()
+        && decision == Decision.ABORT
+        && (b.state() == BranchState.PREPARED || b.decision == Decision.COMMIT)) {
+      // TEST ONLY: the agreement bug the simulator and the Jepsen checkers must catch (every
+      // later ABORT for the branch is read as COMMIT too, so the core's own check stays quiet).
+      decision = Decision.COMMIT;
+    }
     if (b.heuristic) {
       learnRealDecision(b, decision);
       // Acknowledge with what this branch applied: a mismatch reaches the coordinator as an alarm.
@@ -471,7 +478,7 @@ public final class ParticipantCore {
     }
     move(b, BranchState.LOGGING_VOTE, nowMillis);
     effects.append(new PreparedRecord(txId, b.peers, branchData, nowMillis));
-    if (config.unsafeVoteBeforeDurable()) {
+    if (config.unsafe().voteBeforeDurable()) {
       sendVote(txId, Vote.YES, ""); // TEST ONLY: the bug the simulator must catch
     }
   }
@@ -519,7 +526,7 @@ public final class ParticipantCore {
       }
       move(b, BranchState.PREPARED, nowMillis);
       b.nextInquiryMillis = nowMillis + config.inquiryAfterMillis();
-      if (!config.unsafeVoteBeforeDurable()) {
+      if (!config.unsafe().voteBeforeDurable()) {
         sendVote(b.txId, Vote.YES, "");
       }
     } else if (record instanceof DecisionRecord) {

@@ -2,6 +2,7 @@ package io.decree.core.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.decree.core.participant.ParticipantConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -120,11 +121,25 @@ class SimulationTest {
   void simulatorCatchesAParticipantThatVotesBeforeItsVoteIsDurable() {
     SimOptions broken =
         SimOptions.defaults()
-            .withParticipant(SimOptions.defaults().participant().withUnsafeVoteBeforeDurable(true));
+            .withParticipant(
+                SimOptions.defaults()
+                    .participant()
+                    .withUnsafe(new ParticipantConfig.Unsafe(true, false)));
     // Caught as COMMIT without a durable YES, or as its consequence: a participant that lost its
     // unsynced YES in a crash aborts a transaction the others commit.
     assertThat(firstViolations(broken, 500))
         .anyMatch(v -> v.contains("without a durable YES") || v.startsWith("agreement:"));
+  }
+
+  @Test
+  void simulatorCatchesAParticipantThatCommitsWhatWasAborted() {
+    SimOptions broken =
+        SimOptions.defaults()
+            .withParticipant(
+                SimOptions.defaults()
+                    .participant()
+                    .withUnsafe(new ParticipantConfig.Unsafe(false, true)));
+    assertThat(firstViolations(broken, 200)).anyMatch(v -> v.startsWith("agreement:"));
   }
 
   private static List<String> firstViolations(SimOptions options, int seedsMax) {
