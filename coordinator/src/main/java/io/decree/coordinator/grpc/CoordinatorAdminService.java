@@ -31,6 +31,10 @@ import io.grpc.stub.StreamObserver;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /** Inbound adapter for operators: lists and explains the transactions this node holds. */
@@ -38,6 +42,24 @@ public final class CoordinatorAdminService extends CoordinatorAdminGrpc.Coordina
   private static final int LIST_LIMIT_MAX = 10_000;
 
   private final CoordinatorNode node;
+
+  /**
+   * Runs membership changes and snapshots, which block for up to a minute: one at a time (they
+   * would queue at the Raft leader anyway), on a thread of their own that ends when idle. Not the
+   * common pool, which has a single thread on a 2-core machine.
+   */
+  private final ExecutorService clusterOperations =
+      new ThreadPoolExecutor(
+          0,
+          1,
+          30,
+          TimeUnit.SECONDS,
+          new LinkedBlockingQueue<>(),
+          r -> {
+            Thread t = new Thread(r, "coordinator-cluster-admin");
+            t.setDaemon(true);
+            return t;
+          });
 
   public CoordinatorAdminService(CoordinatorNode node) {
     this.node = node;
@@ -170,7 +192,7 @@ public final class CoordinatorAdminService extends CoordinatorAdminGrpc.Coordina
     if (log == null) {
       return;
     }
-    java.util.concurrent.CompletableFuture.runAsync(
+    clusterOperations.execute(
         () -> {
           try {
             operation.accept(log);
