@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.LongAdder;
  * @param syncNanos writer time in {@code FileChannel.force}
  * @param completeNanos writer time completing futures (waking their waiters)
  * @param batchSizeLog2 {@code batchSizeLog2[k]} counts batches of {@code [2^k, 2^(k+1))} records
+ * @param validationsSkipped records not read back after writing because they began in a mapped
+ *     chunk Chronicle had already moved past (their CRC is still checked on every read)
  */
 public record WalStats(
     long batches,
@@ -20,7 +22,8 @@ public record WalStats(
     long writeNanos,
     long syncNanos,
     long completeNanos,
-    long[] batchSizeLog2) {
+    long[] batchSizeLog2,
+    long validationsSkipped) {
 
   public double meanBatch() {
     return batches == 0 ? 0 : (double) records / batches;
@@ -38,7 +41,8 @@ public record WalStats(
         writeNanos - earlier.writeNanos,
         syncNanos - earlier.syncNanos,
         completeNanos - earlier.completeNanos,
-        sizes);
+        sizes,
+        validationsSkipped - earlier.validationsSkipped);
   }
 
   @Override
@@ -71,6 +75,7 @@ public record WalStats(
     private final LongAdder syncNanos = new LongAdder();
     private final LongAdder completeNanos = new LongAdder();
     private final LongAdder[] sizes = new LongAdder[BUCKETS];
+    private final LongAdder validationsSkipped = new LongAdder();
 
     Counters() {
       for (int i = 0; i < BUCKETS; i++) {
@@ -87,13 +92,23 @@ public record WalStats(
       sizes[31 - Integer.numberOfLeadingZeros(Math.max(1, batchRecords))].increment();
     }
 
+    void validationSkipped() {
+      validationsSkipped.increment();
+    }
+
     WalStats snapshot() {
       long[] s = new long[BUCKETS];
       for (int i = 0; i < BUCKETS; i++) {
         s[i] = sizes[i].sum();
       }
       return new WalStats(
-          batches.sum(), records.sum(), writeNanos.sum(), syncNanos.sum(), completeNanos.sum(), s);
+          batches.sum(),
+          records.sum(),
+          writeNanos.sum(),
+          syncNanos.sum(),
+          completeNanos.sum(),
+          s,
+          validationsSkipped.sum());
     }
   }
 }
