@@ -81,6 +81,14 @@ final class CoordinatorCommand implements java.util.concurrent.Callable<Integer>
   String electionTimeout;
 
   @Option(
+      names = "--raft-listen",
+      paramLabel = "HOST:PORT",
+      description =
+          "Cluster mode: where this member's Raft server listens, when its --cluster address is"
+              + " a proxy or NAT in front of it (default: its --cluster address).")
+  String raftListen;
+
+  @Option(
       names = "--advertise",
       description = "host:port participants use to reach this node (default: bind:port).")
   String advertised;
@@ -144,6 +152,7 @@ final class CoordinatorCommand implements java.util.concurrent.Callable<Integer>
               .dataDir(dataDir.resolve("raft"))
               .joining(join)
               .electionTimeoutMillis(electionRange()[0], electionRange()[1])
+              .raftListen(raftListen)
               .build();
       if (coordinatorList != null) {
         for (ClusterPeers.Peer p : ClusterPeers.parse(coordinatorList).peers()) {

@@ -135,8 +135,8 @@ public final class ClusterMember implements AutoCloseable {
   static RaftProperties serverProperties(ClusterOptions options) {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(options.dataDir().toFile()));
-    GrpcConfigKeys.Server.setHost(p, options.self().host());
-    GrpcConfigKeys.Server.setPort(p, options.self().port());
+    GrpcConfigKeys.Server.setHost(p, options.listen().host());
+    GrpcConfigKeys.Server.setPort(p, options.listen().port());
 
     // Elections: 1-2 s by default, so a loaded 2-core machine does not flap.
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(options.electionTimeoutMinMillis()));

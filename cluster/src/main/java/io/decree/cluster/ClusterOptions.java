@@ -28,6 +28,8 @@ import java.util.UUID;
  * @param snapshotThresholdEntries take a snapshot after this many applied entries
  * @param segmentSizeMaxBytes size at which a Raft log segment is closed; only closed segments are
  *     purged after a snapshot
+ * @param raftListen host:port this member's Raft server binds to, when the address the others dial
+ *     (its entry in {@code peers}) is a proxy or a NAT in front of it; empty: that entry
  * @param snapshotOnStop take a snapshot when the member stops cleanly (shorter restarts); a crash
  *     takes none, and the restart replays the log
  */
@@ -47,6 +49,7 @@ public record ClusterOptions(
     int queuedRecordsMax,
     long snapshotThresholdEntries,
     long segmentSizeMaxBytes,
+    String raftListen,
     boolean snapshotOnStop) {
 
   public static final String DEFAULT_GROUP_NAME = "decree-coordinators";
@@ -79,6 +82,10 @@ public record ClusterOptions(
     if (segmentSizeMaxBytes < 16 * 1024) {
       throw new IllegalArgumentException("segmentSizeMaxBytes must be >= 16 KiB");
     }
+    Objects.requireNonNull(raftListen, "raftListen");
+    if (!raftListen.isEmpty()) {
+      ClusterPeers.Peer.of(nodeId, raftListen); // validates host:port
+    }
   }
 
   private static void requirePositive(String name, long value) {
@@ -94,6 +101,11 @@ public record ClusterOptions(
 
   public ClusterPeers.Peer self() {
     return peers.require(nodeId);
+  }
+
+  /** Where this member's Raft server binds: {@code raftListen}, else its own peer address. */
+  public ClusterPeers.Peer listen() {
+    return raftListen.isEmpty() ? self() : ClusterPeers.Peer.of(nodeId, raftListen);
   }
 
   public static Builder builder() {
@@ -116,6 +128,7 @@ public record ClusterOptions(
         .queuedRecordsMax(queuedRecordsMax)
         .snapshotThresholdEntries(snapshotThresholdEntries)
         .segmentSizeMaxBytes(segmentSizeMaxBytes)
+        .raftListen(raftListen)
         .snapshotOnStop(snapshotOnStop);
   }
 
@@ -136,6 +149,7 @@ public record ClusterOptions(
     private int queuedRecordsMax = 16_384;
     private long snapshotThresholdEntries = 10_000;
     private long segmentSizeMaxBytes = 8L << 20;
+    private String raftListen = "";
     private boolean snapshotOnStop = true;
 
     private Builder() {}
@@ -216,6 +230,11 @@ public record ClusterOptions(
       return this;
     }
 
+    public Builder raftListen(String value) {
+      raftListen = value == null ? "" : value;
+      return this;
+    }
+
     public Builder snapshotOnStop(boolean value) {
       snapshotOnStop = value;
       return this;
@@ -238,6 +257,7 @@ public record ClusterOptions(
           queuedRecordsMax,
           snapshotThresholdEntries,
           segmentSizeMaxBytes,
+          raftListen,
           snapshotOnStop);
     }
   }

@@ -64,4 +64,19 @@ class ClusterPeersTest {
     assertThat(a.groupUuid()).isEqualTo(b.groupUuid());
     assertThat(a.toBuilder().groupName("other").build().groupUuid()).isNotEqualTo(a.groupUuid());
   }
+
+  @Test
+  void aMemberListensOnItsOwnAddressUnlessToldOtherwise() {
+    ClusterOptions.Builder b =
+        ClusterOptions.builder()
+            .nodeId("n1")
+            .peers("n1=127.0.0.1:7001,n2=127.0.0.1:7002")
+            .dataDir(Path.of("unused"));
+    assertThat(b.build().listen()).isEqualTo(new ClusterPeers.Peer("n1", "127.0.0.1", 7001));
+    // Behind a proxy: the others dial 7001, the Raft server binds 7101.
+    assertThat(b.raftListen("127.0.0.1:7101").build().listen())
+        .isEqualTo(new ClusterPeers.Peer("n1", "127.0.0.1", 7101));
+    assertThatThrownBy(() -> b.raftListen("127.0.0.1").build())
+        .hasMessageContaining("not host:port");
+  }
 }

@@ -30,10 +30,12 @@ public final class JepsenCommand implements Callable<Integer> {
   @Option(
       names = "--nemesis",
       split = ",",
-      defaultValue = "kill,pause,partition,lost-replies,majority",
+      defaultValue = "kill,pause,partition,partition-raft,lost-replies,majority",
       description =
-          "Faults: kill, kill-leader, kill-coordinator, kill-participant, majority, pause,"
-              + " partition, lost-replies; 'none' for none (default: ${DEFAULT-VALUE}).")
+          "Faults: kill, kill-leader, kill-coordinator, kill-participant, majority,"
+              + " majority-followers, pause,"
+              + " partition, partition-raft (links between coordinators only), lost-replies;"
+              + " 'none' for none (default: ${DEFAULT-VALUE}).")
   List<String> nemeses;
 
   @Option(names = "--time", defaultValue = "60s", description = "Workload duration, e.g. 60s, 30m.")

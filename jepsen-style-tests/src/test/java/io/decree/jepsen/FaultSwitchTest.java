@@ -157,13 +157,14 @@ class FaultSwitchTest {
    * COMMITTED where p2 logged ABORTED, and agreement must list those transactions. The switches
    * stay on across the final restart: without its switch, p1's own core would refuse the re-driven
    * ABORT for a branch it committed, and stop (p2's reads stay fast, so the final read goes
-   * through).
+   * through). 35 s, because only the transfers whose slow prepare at p2 ended before the final
+   * restart leave an ABORTED record there to compare with.
    */
   @Test
   @Timeout(600)
   void participantCommittingWhatWasAbortedIsCaughtByAgreement() {
     RunConfig config =
-        Scenarios.config("bank", List.of(), 20, 8808)
+        Scenarios.config("bank", List.of(), 35, 8808)
             .withRecovery(java.time.Duration.ofSeconds(30))
             .withJvmOptions(
                 Map.of(
@@ -176,14 +177,15 @@ class FaultSwitchTest {
 
   /**
    * The participants hide why their in-doubt branches are blocked. Prepares are slowed so that
-   * branches are prepared when a majority of the coordinators dies; while no quorum is reachable
-   * the monitor sees them PREPARED with no blocking report, and blocking must say so.
+   * branches are prepared when both followers die or stop (the leader stays up, takes commits and
+   * cannot make their decisions durable); while no quorum is reachable the monitor sees them
+   * PREPARED with no blocking report, and blocking must say so.
    */
   @Test
   @Timeout(600)
   void participantHidingThatItIsBlockedIsCaughtByBlocking() {
     RunConfig config =
-        Scenarios.config("bank", List.of("majority", "majority"), 30, 9909)
+        Scenarios.config("bank", List.of("majority-followers"), 30, 9909)
             .withTiming(JepsenScenariosTest.OUTAGES)
             .withJvmOptions(
                 onParticipants(

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
  */
 class JepsenScenariosTest {
   static final List<String> MIXED =
-      List.of("kill", "pause", "partition", "lost-replies", "majority");
+      List.of("kill", "pause", "partition", "partition-raft", "lost-replies", "majority");
 
   /** Long coordinator outages: faults every 1-2.5 s, each held 4.5-7 s. */
   static final Nemesis.Timing OUTAGES = new Nemesis.Timing(1_000, 2_500, 4_500, 7_000);
@@ -58,9 +58,10 @@ class JepsenScenariosTest {
   }
 
   /**
-   * Long coordinator outages: a majority of the members (the leader and one more, or both
-   * followers) killed or paused for 4.5 to 7 s, or the leader killed. While no quorum exists,
-   * prepared branches must say they are blocked and why; everything finishes after the heal.
+   * Long coordinator outages: both followers killed or paused for 4.5 to 7 s (the leader stays up,
+   * takes commits and cannot make their decisions durable, so branches stay prepared), or the
+   * leader killed. While no quorum exists, prepared branches must say they are blocked and why (the
+   * blocking checker must judge, and say VALID); everything finishes after the heal.
    */
   @Test
   @Timeout(300)
@@ -71,7 +72,15 @@ class JepsenScenariosTest {
     }
     JepsenRun.Result r =
         new JepsenRun(
-                Scenarios.config("bank", List.of("majority", "majority", "kill-leader"), 35, 3303)
+                Scenarios.config(
+                        "bank",
+                        List.of(
+                            "majority-followers",
+                            "majority-followers",
+                            "majority-followers",
+                            "kill-leader"),
+                        35,
+                        3303)
                     .withTiming(OUTAGES)
                     .withJvmOptions(slowPrepares))
             .run();

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ClusterProcessTest {
   private static final Duration RESOLVE = Duration.ofSeconds(90);
-  private static final String SLOW_PREPARE = "-Ddecree.fault.participant.prepareDelayMillis=4000";
   private static final String IGNORE_PHASE_TWO = "-Ddecree.fault.participant.ignorePhaseTwo=true";
+  private static final String SLOW_DECISION_LOG = "-Ddecree.fault.appendDelayMillis=3000";
 
   @TempDir Path dir;
   private ProcessCluster cluster;
@@ -123,7 +123,12 @@ class ClusterProcessTest {
   @Test
   void withoutQuorumClientsHearUnknownAndParticipantsReportBlockedThenAllResolves()
       throws Exception {
-    cluster = new ProcessCluster(dir, 3, List.of(), List.of(), List.of(SLOW_PREPARE));
+    // The leader's decision waits 3 s before it reaches the Raft log (a slow disk; less than the
+    // 6 s decision timeout, or a member left with it could never decide): both branches
+    // vote YES and stay PREPARED, and the kill lands before anything is decided. (With one
+    // branch still preparing, the other would rightly learn ABORT from it by cooperative
+    // termination, and nothing would be blocked.)
+    cluster = new ProcessCluster(dir, 3, List.of(SLOW_DECISION_LOG), List.of(), List.of());
     NodeProcess leader = awaitLeader();
     NodeProcess follower = cluster.coordinators.stream().filter(c -> c != leader).findFirst().get();
     NodeProcess survivor =
@@ -132,6 +137,7 @@ class ClusterProcessTest {
     CompletableFuture<DecreeClient.Result> commit =
         CompletableFuture.supplyAsync(() -> cluster.client.commit(tx));
     await().atMost(RESOLVE).until(() -> cluster.state(cluster.a, tx).equals("PREPARED"));
+    await().atMost(RESOLVE).until(() -> cluster.state(cluster.b, tx).equals("PREPARED"));
 
     leader.kill();
     follower.kill();

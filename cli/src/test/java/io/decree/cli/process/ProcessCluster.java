@@ -52,7 +52,7 @@ final class ProcessCluster implements AutoCloseable {
   }
 
   /**
-   * @param members 1: a single coordinator; 3 or more: a cluster (n1..nN), faults on n1 only
+   * @param members 1: a single coordinator; 3 or more: a cluster (n1..nN), faults on every member
    */
   ProcessCluster(
       Path dir,
@@ -88,9 +88,7 @@ final class ProcessCluster implements AutoCloseable {
                 String.join(",", grpc)));
       }
       String name = members > 1 ? "coordinator-n" + i : "coordinator";
-      coordinators.add(
-          NodeProcess.of(
-              name, dir.resolve(name + ".log"), i == 1 ? coordinatorFaults : List.of(), args));
+      coordinators.add(NodeProcess.of(name, dir.resolve(name + ".log"), coordinatorFaults, args));
     }
     coordinator = coordinators.get(0);
     a = service(dir, "accounts-a", "alice", aFaults);

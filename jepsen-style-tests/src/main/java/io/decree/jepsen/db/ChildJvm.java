@@ -36,6 +36,7 @@ public final class ChildJvm implements AutoCloseable {
   private final Path log;
   private List<String> jvmOptions;
   private Process process;
+  private volatile long pid = -1;
   private volatile boolean paused;
 
   public ChildJvm(
@@ -72,8 +73,9 @@ public final class ChildJvm implements AutoCloseable {
     return paused && alive();
   }
 
-  public synchronized long pid() {
-    return process == null ? -1 : process.pid();
+  /** The running JVM's pid, or -1; never waits (a start holds the lock until the node listens). */
+  public long pid() {
+    return pid;
   }
 
   /** Starts the JVM and waits until it listens. */
@@ -108,6 +110,7 @@ public final class ChildJvm implements AutoCloseable {
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
               .start();
+      pid = process.pid();
       paused = false;
       awaitListening(offset, timeout);
     } catch (IOException e) {

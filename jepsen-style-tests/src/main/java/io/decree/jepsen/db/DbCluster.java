@@ -21,6 +21,10 @@ import java.util.Map;
  *   <li>{@code any->pJ}: pJ's advertised address, used by the coordinators (prepare, phase 2), by
  *       its peers (cooperative termination) and by the clients (business calls). One proxy for all
  *       of them, because a participant advertises one address.
+ *   <li>{@code cI->cK} (cluster mode): Raft traffic that cI opens to cK. Every member dials cK at
+ *       one address (its entry in {@code --cluster}; cK's Raft server listens elsewhere, {@code
+ *       --raft-listen}); a {@link io.decree.jepsen.net.SourceDispatcher} there hands each
+ *       connection to the link of the member that opened it.
  * </ul>
  *
  * The harness itself (admin queries, final reads) talks to the nodes directly.
@@ -67,8 +71,12 @@ public final class DbCluster implements AutoCloseable {
       }
     }
     Map<String, Integer> raftPorts = new LinkedHashMap<>();
+    Map<String, String> raftAddresses = new LinkedHashMap<>();
     for (String c : coordinators) {
       raftPorts.put(c, freePort());
+      if (coordinators.size() > 1) {
+        raftAddresses.put(c, network.dispatched(c, raftPorts.get(c), this::coordinatorPids));
+      }
     }
     for (String c : coordinators) {
       List<String> args = new ArrayList<>();
@@ -80,13 +88,12 @@ public final class DbCluster implements AutoCloseable {
               "--port",
               Integer.toString(ports.get(c))));
       if (coordinators.size() > 1) {
-        // Cluster mode. Raft traffic between coordinators goes direct for now (Ratis takes its
-        // peers' addresses from the configuration it replicates, so per-link proxies need an
-        // advertised Raft address); client and participant traffic crosses the proxies.
+        // Cluster mode: the members dial each other's dispatchers; each Raft server listens on
+        // its own port behind its dispatcher.
         List<String> raft = new ArrayList<>();
         List<String> grpc = new ArrayList<>();
         for (String other : coordinators) {
-          raft.add(other + "=127.0.0.1:" + raftPorts.get(other));
+          raft.add(other + "=" + raftAddresses.get(other));
           grpc.add(other + "=127.0.0.1:" + ports.get(other));
         }
         args.addAll(
@@ -95,6 +102,8 @@ public final class DbCluster implements AutoCloseable {
                 c,
                 "--cluster",
                 String.join(",", raft),
+                "--raft-listen",
+                "127.0.0.1:" + raftPorts.get(c),
                 "--coordinators",
                 String.join(",", grpc)));
       }
@@ -136,6 +145,16 @@ public final class DbCluster implements AutoCloseable {
               jvmOptions.getOrDefault(p, List.of()),
               args));
     }
+  }
+
+  /** Each coordinator's current pid (-1 while down), for telling Raft connections apart. */
+  private Map<String, Long> coordinatorPids() {
+    Map<String, Long> pids = new LinkedHashMap<>();
+    for (String c : coordinators) {
+      ChildJvm node = nodes.get(c);
+      pids.put(c, node == null ? -1L : node.pid());
+    }
+    return pids;
   }
 
   /** Starts every node: the coordinators together, then the participants together. */

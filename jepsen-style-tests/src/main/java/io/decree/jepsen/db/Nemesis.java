@@ -22,9 +22,12 @@ import java.util.function.Supplier;
  * <p>Kinds: {@code kill} (kill -9 and restart the leader, a random coordinator or a participant;
  * {@code kill-leader}, {@code kill-coordinator} and {@code kill-participant} narrow it), {@code
  * majority} (kill -9 or SIGSTOP a majority of the coordinators, the leader among them, so that no
- * coordinator quorum exists until the heal), {@code pause} (SIGSTOP, then SIGCONT), {@code
- * partition} (isolate a participant, isolate a coordinator, cut one direction of a link, or delay a
- * link) and {@code lost-replies} (requests arrive, answers never do).
+ * coordinator quorum exists until the heal; {@code majority-followers} always takes every member
+ * but the leader, which stays up without a quorum), {@code pause} (SIGSTOP, then SIGCONT), {@code
+ * partition} (isolate a participant; isolate a coordinator from everyone, or only from the other
+ * coordinators; cut one direction of a link, or delay a link, Raft links included) and {@code
+ * lost-replies} (requests arrive, answers never do). {@code partition-raft} draws only among the
+ * Raft-link shapes (a member cut off from the others, or one direction of one Raft link).
  */
 public final class Nemesis {
   public static final Set<String> KINDS =
@@ -34,8 +37,10 @@ public final class Nemesis {
           "kill-coordinator",
           "kill-participant",
           "majority",
+          "majority-followers",
           "pause",
           "partition",
+          "partition-raft",
           "lost-replies");
 
   /** The schedule's shape, in milliseconds. */
@@ -124,7 +129,11 @@ public final class Nemesis {
         heal = () -> node.start(DbCluster.START_TIMEOUT);
         kind = "kill";
       }
-      case "majority" -> heal = majority(value);
+      case "majority" -> heal = majority(value, random.nextBoolean());
+      case "majority-followers" -> {
+        heal = majority(value, true);
+        kind = "majority";
+      }
       case "pause" -> {
         String target = pickNode("pause");
         value.addProperty("node", target);
@@ -133,6 +142,7 @@ public final class Nemesis {
         heal = node::resume;
       }
       case "partition" -> heal = partition(value);
+      case "partition-raft" -> heal = partitionRaft(value);
       case "lost-replies" -> {
         List<FaultProxy> links = new ArrayList<>();
         for (String p : db.participants()) {
@@ -200,7 +210,7 @@ public final class Nemesis {
    * durable, so the transactions it was deciding stay prepared at the participants). A single
    * coordinator is simply the whole majority.
    */
-  private Runnable majority(JsonObject value) {
+  private Runnable majority(JsonObject value, boolean leaderStays) {
     List<String> coordinators = db.coordinators();
     int majority = coordinators.size() / 2 + 1;
     String lead = leader.get();
@@ -208,7 +218,7 @@ public final class Nemesis {
     others.remove(lead);
     java.util.Collections.shuffle(others, random);
     List<String> targets = new ArrayList<>();
-    if (coordinators.size() > 1 && others.size() >= majority && random.nextBoolean()) {
+    if (coordinators.size() > 1 && others.size() >= majority && leaderStays) {
       targets.addAll(others.subList(0, majority));
       value.addProperty("shape", "all but the leader " + lead);
     } else {
@@ -235,7 +245,7 @@ public final class Nemesis {
     FaultProxy.Mode mode = FaultProxy.Mode.CUT_BOTH;
     long delay = 0;
     List<FaultProxy> all = db.network().all();
-    switch (random.nextInt(4)) {
+    switch (random.nextInt(5)) {
       case 0 -> {
         String p = db.participants().get(random.nextInt(db.participants().size()));
         value.addProperty("shape", "isolate " + p);
@@ -252,13 +262,64 @@ public final class Nemesis {
         value.addProperty("shape", "one way " + mode + " on " + link.name());
         cut.add(link);
       }
-      default -> {
+      case 3 -> {
         FaultProxy link = all.get(random.nextInt(all.size()));
         delay = between(200, 1_500);
         value.addProperty("shape", "delay " + delay + " ms on " + link.name());
         cut.add(link);
       }
+      default -> {
+        if (db.coordinators().size() > 1) {
+          isolateFromPeers(value, cut);
+        } else {
+          String p = db.participants().get(random.nextInt(db.participants().size()));
+          value.addProperty("shape", "isolate " + p);
+          cut.addAll(db.network().touching(p));
+        }
+      }
     }
+    return apply(value, cut, mode, delay);
+  }
+
+  /**
+   * Raft links only: a member isolated from the other members (both directions), or one direction
+   * of one Raft link cut.
+   */
+  private Runnable partitionRaft(JsonObject value) {
+    List<FaultProxy> cut = new ArrayList<>();
+    FaultProxy.Mode mode = FaultProxy.Mode.CUT_BOTH;
+    if (db.coordinators().size() < 2) {
+      value.addProperty("shape", "none: a single coordinator has no Raft links");
+    } else if (random.nextBoolean()) {
+      isolateFromPeers(value, cut);
+    } else {
+      List<String> cs = new ArrayList<>(db.coordinators());
+      java.util.Collections.shuffle(cs, random);
+      FaultProxy link = db.network().get(cs.get(0), cs.get(1));
+      mode = random.nextBoolean() ? FaultProxy.Mode.CUT_REQUESTS : FaultProxy.Mode.CUT_REPLIES;
+      value.addProperty("shape", "one way " + mode + " on " + link.name());
+      cut.add(link);
+    }
+    return apply(value, cut, mode, 0);
+  }
+
+  /**
+   * The member still hears clients and participants: a leader cut off like this keeps taking
+   * requests until it notices it lost its majority.
+   */
+  private void isolateFromPeers(JsonObject value, List<FaultProxy> cut) {
+    String c = db.coordinators().get(random.nextInt(db.coordinators().size()));
+    value.addProperty("shape", "isolate " + c + " from the other coordinators");
+    for (String other : db.coordinators()) {
+      if (!other.equals(c)) {
+        cut.add(db.network().get(c, other));
+        cut.add(db.network().get(other, c));
+      }
+    }
+  }
+
+  private static Runnable apply(
+      JsonObject value, List<FaultProxy> cut, FaultProxy.Mode mode, long delay) {
     JsonArray links = new JsonArray();
     for (FaultProxy link : cut) {
       links.add(link.name());

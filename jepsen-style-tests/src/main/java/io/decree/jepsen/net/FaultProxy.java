@@ -60,22 +60,26 @@ public final class FaultProxy implements AutoCloseable {
     this.target = target;
   }
 
+  /**
+   * A link without a listener of its own: a {@link SourceDispatcher} hands it the connections that
+   * come from its source ({@link #adopt}).
+   */
+  public static FaultProxy detached(String name, int targetPort) {
+    return new FaultProxy(
+        name, null, new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort));
+  }
+
   /** Listens on {@code listenPort} (0: any free port) and forwards to {@code targetPort}. */
   public static FaultProxy start(String name, int listenPort, int targetPort) {
-    try {
-      ServerSocket server = new ServerSocket();
-      server.setReuseAddress(true);
-      server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), listenPort), 64);
-      FaultProxy proxy =
-          new FaultProxy(
-              name, server, new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort));
-      Thread acceptor = new Thread(proxy::acceptLoop, "proxy-" + name + "-accept");
-      acceptor.setDaemon(true);
-      acceptor.start();
-      return proxy;
-    } catch (IOException e) {
-      throw new UncheckedIOException("proxy " + name + " cannot listen: " + e.getMessage(), e);
-    }
+    FaultProxy proxy =
+        new FaultProxy(
+            name,
+            listen("proxy " + name, listenPort),
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort));
+    Thread acceptor = new Thread(proxy::acceptLoop, "proxy-" + name + "-accept");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    return proxy;
   }
 
   public String name() {
@@ -83,6 +87,9 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   public int port() {
+    if (server == null) {
+      throw new IllegalStateException(name + " is reached through its dispatcher, not a port");
+    }
     return server.getLocalPort();
   }
 
@@ -141,24 +148,29 @@ public final class FaultProxy implements AutoCloseable {
         }
         continue;
       }
-      if (sockets.size() >= CONNECTIONS_MAX) {
-        closeQuietly(caller);
-        continue;
-      }
-      Socket callee = new Socket();
-      try {
-        callee.connect(target, CONNECT_TIMEOUT_MILLIS);
-      } catch (IOException refused) {
-        // The node is down: the caller sees what it would see without the proxy.
-        closeQuietly(caller);
-        closeQuietly(callee);
-        continue;
-      }
-      sockets.add(caller);
-      sockets.add(callee);
-      pump(caller, callee, true);
-      pump(callee, caller, false);
+      adopt(caller);
     }
+  }
+
+  /** Forwards a caller's connection to the target through this link's faults. */
+  public void adopt(Socket caller) {
+    if (closed || sockets.size() >= CONNECTIONS_MAX) {
+      closeQuietly(caller);
+      return;
+    }
+    Socket callee = new Socket();
+    try {
+      callee.connect(target, CONNECT_TIMEOUT_MILLIS);
+    } catch (IOException refused) {
+      // The node is down: the caller sees what it would see without the proxy.
+      closeQuietly(caller);
+      closeQuietly(callee);
+      return;
+    }
+    sockets.add(caller);
+    sockets.add(callee);
+    pump(caller, callee, true);
+    pump(callee, caller, false);
   }
 
   private void pump(Socket from, Socket to, boolean requests) {
@@ -242,11 +254,24 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
-  private static void closeQuietly(Socket s) {
+  /** Closes a socket or listener that may be broken already; there is nobody to tell. */
+  static void closeQuietly(java.io.Closeable s) {
     try {
       s.close();
     } catch (IOException ignored) {
       // closing a socket that is already broken
+    }
+  }
+
+  /** A listener on 127.0.0.1 ({@code port} 0: any free port). */
+  static ServerSocket listen(String what, int port) {
+    try {
+      ServerSocket server = new ServerSocket();
+      server.setReuseAddress(true);
+      server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException(what + " cannot listen: " + e.getMessage(), e);
     }
   }
 
@@ -256,16 +281,20 @@ public final class FaultProxy implements AutoCloseable {
     synchronized (lock) {
       lock.notifyAll();
     }
-    try {
-      server.close();
-    } catch (IOException ignored) {
-      // nothing left to do with a listener we are discarding
+    if (server != null) {
+      closeQuietly(server);
     }
     dropConnections();
   }
 
   @Override
   public String toString() {
-    return name + " " + address() + " -> " + target.getPort() + " " + mode();
+    return name
+        + " "
+        + (server == null ? "(dispatched)" : address())
+        + " -> "
+        + target.getPort()
+        + " "
+        + mode();
   }
 }

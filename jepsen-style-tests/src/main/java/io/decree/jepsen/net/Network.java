@@ -11,6 +11,8 @@ import java.util.Map;
  */
 public final class Network implements AutoCloseable {
   private final Map<String, FaultProxy> links = new LinkedHashMap<>();
+  private final List<SourceDispatcher> dispatchers = new ArrayList<>();
+  private final List<FaultProxy> selfLinks = new ArrayList<>();
 
   /** A link from {@code from} to {@code to}, forwarding to the target's real port. */
   public synchronized FaultProxy link(String from, String to, int targetPort) {
@@ -22,6 +24,32 @@ public final class Network implements AutoCloseable {
     FaultProxy proxy = FaultProxy.start(name, 0, targetPort);
     links.put(name, proxy);
     return proxy;
+  }
+
+  /**
+   * One address for every peer of {@code to}, split into a link per peer ({@code "c1->c2"}, {@code
+   * "c3->c2"}) and {@code "other->c2"} for connections from anyone else.
+   *
+   * @param pids the peers' names and current pids (each new connection asks)
+   * @return the address the peers dial
+   */
+  public synchronized String dispatched(
+      String to, int targetPort, java.util.function.Supplier<Map<String, Long>> pids) {
+    for (String peer : pids.get().keySet()) {
+      if (!peer.equals(to)) {
+        links.put(name(peer, to), FaultProxy.detached(name(peer, to), targetPort));
+      }
+    }
+    FaultProxy other = FaultProxy.detached(name("other", to), targetPort);
+    links.put(other.name(), other);
+    // A member also dials itself (its Raft client reaches every member, itself included): that
+    // is no network link, so it is never cut.
+    FaultProxy self = FaultProxy.detached("self:" + to, targetPort);
+    selfLinks.add(self);
+    SourceDispatcher d =
+        SourceDispatcher.start(to, pids, peer -> peer.equals(to) ? self : get(peer, to), other);
+    dispatchers.add(d);
+    return d.address();
   }
 
   public static String name(String from, String to) {
@@ -58,6 +86,10 @@ public final class Network implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    dispatchers.forEach(SourceDispatcher::close);
+    dispatchers.clear();
+    selfLinks.forEach(FaultProxy::close);
+    selfLinks.clear();
     links.values().forEach(FaultProxy::close);
     links.clear();
   }

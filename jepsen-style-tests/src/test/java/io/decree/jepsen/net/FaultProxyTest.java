@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -137,6 +138,49 @@ class FaultProxyTest {
     proxy.setMode(FaultProxy.Mode.CUT_BOTH);
     try (Socket s = connect()) {
       assertThatThrownBy(() -> roundTrip(s, 1)).isInstanceOf(SocketTimeoutException.class);
+    }
+  }
+
+  private static Socket dial(String address) throws IOException {
+    Socket s =
+        new Socket(
+            InetAddress.getLoopbackAddress(),
+            Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)));
+    s.setSoTimeout(700);
+    return s;
+  }
+
+  @Test
+  void aDispatcherGivesEachSourceProcessItsOwnLink() throws IOException {
+    long me = ProcessHandle.current().pid();
+    try (Network network = new Network()) {
+      String address =
+          network.dispatched("x", echo.getLocalPort(), () -> Map.of("me", me, "x", -1L));
+      try (Socket s = dial(address)) {
+        assertThat(roundTrip(s, 1)).isEqualTo(1);
+        network.get("other", "x").setMode(FaultProxy.Mode.CUT_BOTH); // not this connection's link
+        assertThat(roundTrip(s, 2)).isEqualTo(2);
+        network.get("me", "x").setMode(FaultProxy.Mode.CUT_BOTH);
+        assertThatThrownBy(() -> roundTrip(s, 3)).isInstanceOf(SocketTimeoutException.class);
+        network.get("me", "x").heal();
+        s.setSoTimeout(5_000);
+        assertThat(s.getInputStream().read()).isEqualTo(3);
+      }
+    }
+  }
+
+  @Test
+  void aConnectionFromNoKnownPeerGoesThroughTheFallbackLink() throws IOException {
+    try (Network network = new Network()) {
+      // pid 1 does not own this test's socket.
+      String address = network.dispatched("x", echo.getLocalPort(), () -> Map.of("y", 1L));
+      try (Socket s = dial(address)) {
+        assertThat(roundTrip(s, 1)).isEqualTo(1);
+        network.get("y", "x").setMode(FaultProxy.Mode.CUT_BOTH);
+        assertThat(roundTrip(s, 2)).isEqualTo(2);
+        network.get("other", "x").setMode(FaultProxy.Mode.CUT_BOTH);
+        assertThatThrownBy(() -> roundTrip(s, 3)).isInstanceOf(SocketTimeoutException.class);
+      }
     }
   }
 }
