@@ -138,17 +138,25 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   private void acceptLoop() {
-    while (!closed) {
+    acceptEach(server, () -> closed, this::adopt);
+  }
+
+  /** Hands every connection {@code server} accepts to {@code handler}, until {@code closed}. */
+  static void acceptEach(
+      ServerSocket server,
+      java.util.function.BooleanSupplier closed,
+      java.util.function.Consumer<Socket> handler) {
+    while (!closed.getAsBoolean()) {
       Socket caller;
       try {
         caller = server.accept();
       } catch (IOException e) {
-        if (closed) {
+        if (closed.getAsBoolean()) {
           return;
         }
         continue;
       }
-      adopt(caller);
+      handler.accept(caller);
     }
   }
 

@@ -1,6 +1,5 @@
 package io.decree.jepsen.net;
 
-import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Map;
@@ -63,30 +62,23 @@ public final class SourceDispatcher implements AutoCloseable {
   }
 
   private void acceptLoop() {
-    while (!closed) {
-      Socket caller;
-      try {
-        caller = server.accept();
-      } catch (IOException e) {
-        if (closed) {
-          return;
-        }
-        continue;
+    FaultProxy.acceptEach(server, () -> closed, this::dispatch);
+  }
+
+  private void dispatch(Socket caller) {
+    try {
+      Optional<String> owner = SocketOwners.ownerOf(caller, peers.get());
+      if (owner.isEmpty()) {
+        // Rare enough to say so: such a connection escapes the per-member faults.
+        System.err.printf(
+            "dispatcher %s: no known owner for the connection from port %d; it takes %s%n",
+            name, caller.getPort(), fallback.name());
       }
-      try {
-        Optional<String> owner = SocketOwners.ownerOf(caller, peers.get());
-        if (owner.isEmpty()) {
-          // Rare enough to say so: such a connection escapes the per-member faults.
-          System.err.printf(
-              "dispatcher %s: no known owner for the connection from port %d; it takes %s%n",
-              name, caller.getPort(), fallback.name());
-        }
-        owner.map(linkFrom).orElse(fallback).adopt(caller);
-      } catch (RuntimeException e) {
-        // One bad connection must not stop the link: refuse it, the caller reconnects.
-        System.err.printf("dispatcher %s: dropped a connection: %s%n", name, e);
-        FaultProxy.closeQuietly(caller);
-      }
+      owner.map(linkFrom).orElse(fallback).adopt(caller);
+    } catch (RuntimeException e) {
+      // One bad connection must not stop the link: refuse it, the caller reconnects.
+      System.err.printf("dispatcher %s: dropped a connection: %s%n", name, e);
+      FaultProxy.closeQuietly(caller);
     }
   }
 
