@@ -180,7 +180,7 @@ class KvIsolationTest {
 
   @Test
   void twoReadersUpgradingTheSameKeyDeadlockButGetForUpdateSerializesThem() throws Exception {
-    try (KvHarness h = KvHarness.open(KvConfig.builder().lockTimeoutMillis(200).build())) {
+    try (KvHarness h = KvHarness.open(KvConfig.builder().lockTimeoutMillis(1_000).build())) {
       h.store.get("t1", "a");
       h.store.get("t2", "a");
       CompletableFuture<Void> upgrade1 =
@@ -191,6 +191,8 @@ class KvIsolationTest {
               });
       h.awaitWaiters("a", 1);
       // t1 waited first, so it times out first; giving up frees its shared lock and t2 upgrades.
+      // t2 starts waiting half a timeout later, so that a loaded machine still wakes it in time.
+      Thread.sleep(500);
       h.store.put("t2", "a", 2);
       assertThatThrownBy(() -> upgrade1.get(5, TimeUnit.SECONDS))
           .hasCauseInstanceOf(LockTimeoutException.class);
