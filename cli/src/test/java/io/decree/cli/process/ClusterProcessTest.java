@@ -182,6 +182,10 @@ class ClusterProcessTest {
     assertThat(cluster.client.commit(committed).outcome()).isEqualTo(Outcome.COMMITTED);
     String rolledBack = cluster.beginTransfer(7, Duration.ofSeconds(30));
     assertThat(cluster.client.rollback(rolledBack).outcome()).isEqualTo(Outcome.ABORTED);
+    // A rollback leaves no record (presumed abort): if its ABORT had not reached the services
+    // before the kill, they would hold the branch's locks until its 30 s deadline.
+    await().atMost(RESOLVE).until(() -> cluster.state(cluster.a, rolledBack).equals("ABORTED"));
+    await().atMost(RESOLVE).until(() -> cluster.state(cluster.b, rolledBack).equals("ABORTED"));
 
     cluster.coordinators.forEach(NodeProcess::kill);
     cluster.coordinators.forEach(cluster::restartWithoutFaults);
@@ -189,6 +193,9 @@ class ClusterProcessTest {
 
     assertThat(finalOutcome(committed)).isEqualTo(Outcome.COMMITTED);
     assertThat(finalOutcome(rolledBack)).isEqualTo(Outcome.ABORTED);
+    // The next leader re-drives phase 2 of the commit; until then its branches hold their locks.
+    await().atMost(RESOLVE).until(() -> cluster.state(cluster.a, committed).equals("COMMITTED"));
+    await().atMost(RESOLVE).until(() -> cluster.state(cluster.b, committed).equals("COMMITTED"));
     String next = cluster.beginTransfer(1, Duration.ofSeconds(30));
     assertThat(cluster.client.commit(next).outcome()).isEqualTo(Outcome.COMMITTED);
     // commit answers once the decision is durable; phase 2 reaches the services just after.
