@@ -146,6 +146,22 @@ public record RunConfig(
         switchesSurviveFinalRestart);
   }
 
+  public RunConfig withSeed(long s) {
+    return new RunConfig(
+        workload,
+        nemeses,
+        time,
+        s,
+        coordinators,
+        participants,
+        clients,
+        recovery,
+        outputRoot,
+        jvmOptions,
+        timing,
+        switchesSurviveFinalRestart);
+  }
+
   public RunConfig withSwitchesSurvivingFinalRestart() {
     return new RunConfig(
         workload,

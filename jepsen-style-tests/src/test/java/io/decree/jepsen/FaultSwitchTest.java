@@ -33,20 +33,7 @@ class FaultSwitchTest {
     List<String> seen = new ArrayList<>();
     JepsenRun.Result last = null;
     for (int i = 0; i < ATTEMPTS; i++) {
-      RunConfig config =
-          new RunConfig(
-              base.workload(),
-              base.nemeses(),
-              base.time(),
-              base.seed() + i,
-              base.coordinators(),
-              base.participants(),
-              base.clients(),
-              base.recovery(),
-              base.outputRoot(),
-              base.jvmOptions(),
-              base.timing(),
-              base.switchesSurviveFinalRestart());
+      RunConfig config = base.withSeed(base.seed() + i);
       last = new JepsenRun(config).run();
       System.out.println(Scenarios.describe(last));
       seen.add(Scenarios.describe(last));
