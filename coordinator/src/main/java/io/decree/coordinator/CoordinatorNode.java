@@ -120,7 +120,14 @@ public final class CoordinatorNode implements AutoCloseable {
         options.advertisedAddress().isEmpty()
             ? options.bindHost() + ":" + server.port()
             : options.advertisedAddress();
-    loop.tickEvery(options.tickMillis(), this::tick);
+    // Like every loop task, a tick's effects are carried out at once: a timer that aborts or
+    // resends must not wait for some unrelated message to flush them.
+    loop.tickEvery(
+        options.tickMillis(),
+        now -> {
+          tick(now);
+          flush();
+        });
     if (cluster != null) {
       cluster.onLeadershipChange(
           leading ->

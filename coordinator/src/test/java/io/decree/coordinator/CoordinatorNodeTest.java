@@ -115,6 +115,37 @@ class CoordinatorNodeTest {
   }
 
   @Test
+  void aPrepareNobodyAnswersTimesOutIntoAbortWithoutAnyOtherTraffic() throws Exception {
+    // Only the timers can end this transaction: b's address refuses connections, a answered long
+    // ago, and nothing else reaches the node. What a timer decides must be carried out then, not
+    // when some unrelated message next wakes the node (it once waited for that: the client's
+    // commit stayed unanswered past its deadline).
+    var coordinator = start();
+    FakeParticipant a = participant("a");
+    String tx = begin(coordinator, a);
+    coordinator.enlist(
+        EnlistRequest.newBuilder()
+            .setTxId(tx)
+            .setParticipant(
+                io.decree.proto.v1.ParticipantRef.newBuilder()
+                    .setName("b")
+                    .setAddress("127.0.0.1:" + closedPort()))
+            .build());
+
+    TxOutcome outcome = commit(coordinator, tx); // prepare timeout 2 s, client deadline 10 s
+
+    assertThat(outcome.getOutcome()).isEqualTo(Outcome.ABORTED);
+    assertThat(outcome.getReason()).contains("prepare timed out");
+    eventually(() -> a.received("abort " + tx));
+  }
+
+  private static int closedPort() throws java.io.IOException {
+    try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  @Test
   void aNoVoteAbortsAndTheOthersHearAbort() throws Exception {
     var coordinator = start();
     FakeParticipant a = participant("a");

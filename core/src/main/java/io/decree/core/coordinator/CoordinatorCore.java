@@ -540,7 +540,7 @@ public final class CoordinatorCore {
       p.attempts = 0;
       p.nextRetryMillis = nowMillis;
     }
-    Answer answer = Answer.of(tx.id, tx.decision);
+    Answer answer = decidedAnswer(tx);
     if (!config.unsafeSendBeforeDurable()) {
       replyToWaiters(tx, answer);
       sendPhaseTwo(tx, nowMillis);
@@ -779,6 +779,9 @@ public final class CoordinatorCore {
     tx.decision = decision;
     tx.transitionTo(TxPhase.DECIDING, nowMillis);
     tx.event(nowMillis, "deciding " + decision + ": " + why);
+    if (decision == Decision.ABORT) {
+      tx.abortReason = why;
+    }
     DecisionRecord record = new DecisionRecord(tx.id, decision, phaseTwoTargets(tx), nowMillis);
     effects.append(record);
     if (config.unsafeSendBeforeDurable()) {
@@ -815,7 +818,8 @@ public final class CoordinatorCore {
       p.acknowledged = true; // best effort: participants also time out their work themselves
       effects.send(new Send(p.ref, abort));
     }
-    replyToWaiters(tx, Answer.of(tx.id, Decision.ABORT));
+    tx.abortReason = why;
+    replyToWaiters(tx, decidedAnswer(tx));
     tx.endWaiters.forEach(c -> replyDecision(c, tx));
     tx.endWaiters.clear();
   }
@@ -957,9 +961,16 @@ public final class CoordinatorCore {
     effects.reply(callId, new ClientReply.Answered(currentAnswer(tx), tx.phase()));
   }
 
+  /** The decided outcome; an abort says why, when this node decided it since it started. */
+  private static Answer decidedAnswer(CoordinatorTx tx) {
+    return tx.decision == Decision.ABORT
+        ? new Answer(tx.id, Outcome.ABORTED, tx.abortReason)
+        : Answer.of(tx.id, tx.decision);
+  }
+
   private Answer currentAnswer(CoordinatorTx tx) {
     if (tx.decision != null && tx.decisionDurable) {
-      return Answer.of(tx.id, tx.decision);
+      return decidedAnswer(tx);
     }
     if (!tx.decisionUncertainReason.isEmpty()) {
       return Answer.unknown(tx.id, tx.decisionUncertainReason);
