@@ -146,6 +146,53 @@ class CoordinatorNodeTest {
   }
 
   @Test
+  void aCommitThatNamesItsParticipantsEnlistsThemAllOrNone() throws Exception {
+    var coordinator = start();
+    FakeParticipant a = participant("a");
+    FakeParticipant b = participant("b");
+    String tx =
+        coordinator.begin(BeginRequest.newBuilder().setTimeoutMillis(30_000).build()).getTxId();
+    var elsewhere =
+        io.decree.proto.v1.ParticipantRef.newBuilder()
+            .setName("a")
+            .setAddress("127.0.0.1:" + closedPort())
+            .build();
+
+    assertStatus(
+        () -> coordinator.commit(namingCommit(tx, a.ref(), elsewhere)),
+        Status.Code.INVALID_ARGUMENT,
+        "named twice");
+    assertStatus(
+        () ->
+            coordinator.commit(
+                namingCommit(
+                    tx, io.decree.proto.v1.ParticipantRef.newBuilder().setName("x").build())),
+        Status.Code.INVALID_ARGUMENT,
+        "needs a name and an address");
+    assertThat(a.calls).as("a refused commit changed nothing").isEmpty();
+
+    assertThat(coordinator.commit(namingCommit(tx, a.ref(), b.ref())).getOutcome())
+        .isEqualTo(Outcome.COMMITTED);
+    assertThat(a.received("prepare " + tx) && b.received("prepare " + tx)).isTrue();
+    // The same commit again (its answer was lost, say) is no change; a newcomer now is refused.
+    assertThat(coordinator.commit(namingCommit(tx, a.ref(), b.ref())).getOutcome())
+        .isEqualTo(Outcome.COMMITTED);
+    FakeParticipant late = participant("late");
+    assertStatus(
+        () -> coordinator.commit(namingCommit(tx, a.ref(), late.ref())),
+        Status.Code.FAILED_PRECONDITION,
+        "cannot enlist late");
+  }
+
+  private static CommitRequest namingCommit(
+      String tx, io.decree.proto.v1.ParticipantRef... participants) {
+    return CommitRequest.newBuilder()
+        .setTxId(tx)
+        .addAllParticipants(java.util.Arrays.asList(participants))
+        .build();
+  }
+
+  @Test
   void aNoVoteAbortsAndTheOthersHearAbort() throws Exception {
     var coordinator = start();
     FakeParticipant a = participant("a");

@@ -7,8 +7,10 @@ import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.Context;
 import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.grpc.Status;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -59,6 +61,10 @@ public final class DecreeContext {
       if (txId == null) {
         return call;
       }
+      JoinedParticipants joined = JoinedParticipants.CONTEXT.get();
+      if (joined != null && joined.txId().equals(txId)) {
+        return new NamingCall<>(call, method.getFullMethodName(), joined);
+      }
       return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
         @Override
         public void start(Listener<RespT> listener, Metadata headers) {
@@ -66,6 +72,72 @@ public final class DecreeContext {
           super.start(listener, headers);
         }
       };
+    }
+  }
+
+  /**
+   * A business call of a transaction whose client enlists its participants itself: it asks the
+   * participant to name itself in the answer, and records the name (or that none came).
+   */
+  private static final class NamingCall<ReqT, RespT>
+      extends ForwardingClientCall.SimpleForwardingClientCall<ReqT, RespT> {
+    private final String method;
+    private final JoinedParticipants joined;
+    private boolean refused;
+
+    NamingCall(ClientCall<ReqT, RespT> call, String method, JoinedParticipants joined) {
+      super(call);
+      this.method = method;
+      this.joined = joined;
+    }
+
+    @Override
+    public void start(Listener<RespT> listener, Metadata headers) {
+      String refusal = joined.callStarting();
+      if (!refusal.isEmpty()) {
+        refused = true;
+        listener.onClose(Status.FAILED_PRECONDITION.withDescription(refusal), new Metadata());
+        return;
+      }
+      headers.put(TxIdHeader.KEY, joined.txId());
+      headers.put(TxIdHeader.ENLIST_ON_REPLY, Long.toString(joined.deadlineUnixMillis()));
+      super.start(
+          new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+            @Override
+            public void onClose(Status status, Metadata trailers) {
+              joined.callEnded(method, status, trailers);
+              super.onClose(status, trailers);
+            }
+          },
+          headers);
+    }
+
+    @Override
+    public void request(int numMessages) {
+      if (!refused) {
+        super.request(numMessages);
+      }
+    }
+
+    @Override
+    public void sendMessage(ReqT message) {
+      if (!refused) {
+        super.sendMessage(message);
+      }
+    }
+
+    @Override
+    public void halfClose() {
+      if (!refused) {
+        super.halfClose();
+      }
+    }
+
+    @Override
+    public void cancel(String message, Throwable cause) {
+      if (!refused) {
+        super.cancel(message, cause);
+      }
     }
   }
 }

@@ -1,9 +1,11 @@
 package io.decree.participant;
 
+import io.decree.core.ParticipantRef;
 import io.decree.core.TxId;
 import io.decree.node.grpc.TxIdHeader;
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.ForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -16,6 +18,10 @@ import io.grpc.Status;
  * core, this participant is enlisted at the coordinator (once per transaction, synchronously, so
  * that the client's commit cannot reach the coordinator before it knows this branch), and the id is
  * put into {@link TxIdHeader#CONTEXT} for the handler ({@link DecreeContext#currentTxId()}).
+ *
+ * <p>A client that enlists participants itself sends {@link TxIdHeader#ENLIST_ON_REPLY} (with the
+ * transaction's deadline): then the branch starts without asking the coordinator, and the answer
+ * names this participant in the {@link TxIdHeader#ENLISTED} trailer for the client's commit.
  *
  * <p>Blocking here holds a gRPC server thread for one enlist round trip, at most twice the RPC
  * deadline; later calls of the same transaction find the enlistment cached. A call without the
@@ -42,12 +48,46 @@ final class EnlistingServerInterceptor implements ServerInterceptor {
       return refuse(
           call, Status.INVALID_ARGUMENT.withDescription("decree-tx-id header: " + e.getMessage()));
     }
-    Status started = driver.startWork(txId);
+    String enlistOnReply = headers.get(TxIdHeader.ENLIST_ON_REPLY);
+    Status started;
+    if (enlistOnReply == null) {
+      started = driver.startWork(txId);
+    } else {
+      long deadline;
+      try {
+        deadline = Long.parseLong(enlistOnReply);
+      } catch (NumberFormatException e) {
+        return refuse(
+            call,
+            Status.INVALID_ARGUMENT.withDescription(
+                "decree-enlist-on-reply header: not a deadline in Unix millis: '"
+                    + enlistOnReply
+                    + "'"));
+      }
+      started = driver.startWorkEnlistedByClient(txId, deadline);
+    }
     if (!started.isOk()) {
       return refuse(call, started);
     }
     Context context = Context.current().withValue(TxIdHeader.CONTEXT, txId.toString());
-    return Contexts.interceptCall(context, call, headers, next);
+    return Contexts.interceptCall(
+        context, enlistOnReply == null ? call : namingItself(call), headers, next);
+  }
+
+  /**
+   * Every answer, error or not, names this participant in its trailer: once its work may have
+   * started, the client must enlist it with the commit (or roll back).
+   */
+  private <ReqT, RespT> ServerCall<ReqT, RespT> namingItself(ServerCall<ReqT, RespT> call) {
+    ParticipantRef self = driver.self();
+    String name = self.name() + "=" + self.address();
+    return new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+      @Override
+      public void close(Status status, Metadata trailers) {
+        trailers.put(TxIdHeader.ENLISTED, name);
+        super.close(status, trailers);
+      }
+    };
   }
 
   private static <ReqT, RespT> ServerCall.Listener<ReqT> refuse(

@@ -556,6 +556,35 @@ final class ParticipantDriver implements AutoCloseable {
     }
   }
 
+  /**
+   * Business work under {@code txId} is about to run here for a client that enlists this
+   * participant itself, with its commit (it read our name from the call's trailer): start the
+   * branch with the transaction's deadline, without asking the coordinator. Blocking (one hop to
+   * the core's thread), called from gRPC server threads.
+   *
+   * @return OK, or the status to refuse the business call with
+   */
+  Status startWorkEnlistedByClient(TxId txId, long deadlineUnixMillis) {
+    Boolean started;
+    try {
+      started =
+          ask(
+              now -> {
+                boolean ok = core.onWorkStarted(txId, now);
+                if (ok) {
+                  core.onEnlisted(txId, deadlineUnixMillis);
+                }
+                return ok;
+              });
+    } catch (BusyException e) {
+      return Status.UNAVAILABLE.withDescription(e.getMessage());
+    }
+    return started
+        ? Status.OK
+        : Status.FAILED_PRECONDITION.withDescription(
+            "transaction " + txId + " is no longer active here");
+  }
+
   /** Snapshot of every branch, taken on the loop. */
   List<BranchView> branches() {
     if (!ready) {

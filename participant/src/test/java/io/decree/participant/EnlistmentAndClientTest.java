@@ -135,6 +135,125 @@ class EnlistmentAndClientTest {
   }
 
   @Test
+  void aClientThatBeganTheTransactionNamesItsParticipantsWithTheCommitInsteadOfEnlisting() {
+    start(resource, business);
+    client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofSeconds(2));
+    Channel joined = ClientInterceptors.intercept(channel, client.interceptor());
+    String tx = client.begin(Duration.ofSeconds(30)).txId();
+
+    client.inTransaction(tx, () -> call(joined, "first"));
+    client.inTransaction(
+        tx,
+        () ->
+            assertThatThrownBy(() -> call(joined, "refuse"))
+                .hasMessageContaining("business rule says no"));
+    DecreeClient.Result result = client.commit(tx);
+
+    assertThat(coordinator.enlisted).as("no enlist call before the work").isEmpty();
+    assertThat(business.seen).containsExactly(tx + " enlisted=0", tx + " enlisted=0");
+    assertThat(result.outcome()).isEqualTo(Outcome.COMMITTED);
+    // Named once, although two calls (one refused by the business rule) reached it.
+    assertThat(coordinator.named)
+        .containsExactly("commit " + tx + "/accounts-a=" + runtime.address());
+    assertThat(runtime.branches())
+        .singleElement()
+        .satisfies(b -> assertThat(b.state()).isEqualTo(BranchState.ACTIVE));
+  }
+
+  @Test
+  void aCallThatEndsWithoutNamingItsParticipantTurnsTheCommitIntoARollback() {
+    start(resource, business);
+    client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofSeconds(2));
+    Channel joined = ClientInterceptors.intercept(channel, client.interceptor());
+    String tx = client.begin(Duration.ofSeconds(30)).txId();
+    client.inTransaction(tx, () -> call(joined, "first"));
+    // The answer to this one is lost (its deadline passes while the handler still works): the
+    // participant may have done work the commit could not name.
+    client.inTransaction(
+        tx,
+        () ->
+            assertThatThrownBy(
+                    () ->
+                        ClientCalls.blockingUnaryCall(
+                            joined,
+                            Fixtures.WORK,
+                            CallOptions.DEFAULT.withDeadlineAfter(100, TimeUnit.MILLISECONDS),
+                            "hold"))
+                .isInstanceOfSatisfying(
+                    StatusRuntimeException.class,
+                    e ->
+                        assertThat(e.getStatus().getCode())
+                            .isEqualTo(Status.Code.DEADLINE_EXCEEDED)));
+    business.held.countDown();
+
+    DecreeClient.Result result = client.commit(tx);
+
+    assertThat(result.outcome()).isEqualTo(Outcome.ABORTED);
+    assertThat(result.reason())
+        .contains("rolled back instead of committed")
+        .contains("DEADLINE_EXCEEDED");
+    assertThat(coordinator.named)
+        .containsExactly("rollback " + tx + "/accounts-a=" + runtime.address());
+  }
+
+  @Test
+  void noCallJoinsOnceTheCommitBeganAndACommitWaitsForNoCall() throws Exception {
+    start(resource, business);
+    client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofSeconds(2));
+    Channel joined = ClientInterceptors.intercept(channel, client.interceptor());
+    String tx = client.begin(Duration.ofSeconds(30)).txId();
+    var running =
+        new java.util.concurrent.atomic.AtomicReference<java.util.concurrent.Future<String>>();
+    client.inTransaction(
+        tx,
+        () ->
+            running.set(
+                ClientCalls.futureUnaryCall(
+                    joined.newCall(
+                        Fixtures.WORK, CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS)),
+                    "hold")));
+
+    assertThatThrownBy(() -> client.commit(tx))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("1 call(s) under transaction " + tx + " have not answered yet");
+    business.held.countDown();
+    running.get().get(5, TimeUnit.SECONDS);
+
+    client.inTransaction(
+        tx,
+        () -> {
+          assertThat(client.commit(tx).outcome()).isEqualTo(Outcome.COMMITTED);
+          assertThatThrownBy(() -> call(joined, "late"))
+              .isInstanceOfSatisfying(
+                  StatusRuntimeException.class,
+                  e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                    assertThat(e.getStatus().getDescription()).contains("no new work joins it");
+                  });
+        });
+    assertThat(business.seen).as("only the held call ran").hasSize(1);
+  }
+
+  @Test
+  void aBadEnlistOnReplyHeaderIsInvalidArgumentAndTheHandlerDoesNotRun() {
+    start(resource, business);
+    Metadata headers = new Metadata();
+    headers.put(TxIdHeader.KEY, newTxId());
+    headers.put(TxIdHeader.ENLIST_ON_REPLY, "tomorrow");
+    Channel bad =
+        ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
+
+    assertThatThrownBy(() -> call(bad, "x"))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+              assertThat(e.getStatus().getDescription()).contains("decree-enlist-on-reply");
+            });
+    assertThat(business.seen).isEmpty();
+  }
+
+  @Test
   void businessCallWithoutTransactionRunsUntransactionally() {
     start(resource, business);
     assertThat(call(ClientInterceptors.intercept(channel, DecreeContext.clientInterceptor()), "x"))

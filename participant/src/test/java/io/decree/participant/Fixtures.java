@@ -43,6 +43,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -84,6 +85,10 @@ final class Fixtures {
   /** A Coordinator service the test controls; records what participants asked. */
   static final class FakeCoordinator extends CoordinatorGrpc.CoordinatorImplBase {
     final List<String> enlisted = new CopyOnWriteArrayList<>();
+
+    /** Participants named by commits and rollbacks: "commit tx/name=address". */
+    final List<String> named = new CopyOnWriteArrayList<>();
+
     final AtomicInteger inquiries = new AtomicInteger();
     final AtomicReference<Outcome> inquiryAnswer = new AtomicReference<>(Outcome.UNKNOWN);
     final AtomicReference<Status> enlistFailure = new AtomicReference<>();
@@ -122,12 +127,22 @@ final class Fixtures {
         observer.onError(Status.UNAVAILABLE.withDescription("fake: down").asRuntimeException());
         return;
       }
-      observer.onNext(BeginResponse.newBuilder().setTxId(newTxId()).build());
+      observer.onNext(
+          BeginResponse.newBuilder()
+              .setTxId(newTxId())
+              .setDeadlineUnixMillis(System.currentTimeMillis() + request.getTimeoutMillis())
+              .build());
       observer.onCompleted();
     }
 
     @Override
     public void commit(CommitRequest request, StreamObserver<TxOutcome> observer) {
+      request
+          .getParticipantsList()
+          .forEach(
+              p ->
+                  named.add(
+                      "commit " + request.getTxId() + "/" + p.getName() + "=" + p.getAddress()));
       if (unreachable) {
         observer.onError(Status.UNAVAILABLE.withDescription("fake: down").asRuntimeException());
       } else if (!commitHangs) {
@@ -138,6 +153,12 @@ final class Fixtures {
 
     @Override
     public void rollback(RollbackRequest request, StreamObserver<TxOutcome> observer) {
+      request
+          .getParticipantsList()
+          .forEach(
+              p ->
+                  named.add(
+                      "rollback " + request.getTxId() + "/" + p.getName() + "=" + p.getAddress()));
       observer.onNext(outcome(request.getTxId(), Outcome.ABORTED, ""));
       observer.onCompleted();
     }
@@ -234,6 +255,10 @@ final class Fixtures {
    */
   static final class BusinessService implements BindableService {
     final List<String> seen = new CopyOnWriteArrayList<>();
+
+    /** A request "hold" waits for this before it answers. */
+    final java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+
     private final TestResource resource;
     private final FakeCoordinator coordinator;
 
@@ -253,6 +278,20 @@ final class Fixtures {
                     seen.add(tx + " enlisted=" + coordinator.enlisted.size());
                     if (!tx.equals("none")) {
                       resource.worked.add(tx);
+                    }
+                    if (request.equals("hold")) {
+                      try {
+                        held.await(5, TimeUnit.SECONDS);
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                    }
+                    if (request.equals("refuse")) {
+                      observer.onError(
+                          Status.FAILED_PRECONDITION
+                              .withDescription("business rule says no")
+                              .asRuntimeException());
+                      return;
                     }
                     observer.onNext("done " + request);
                     observer.onCompleted();

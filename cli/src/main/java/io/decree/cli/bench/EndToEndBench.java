@@ -244,7 +244,7 @@ public final class EndToEndBench {
     private void writeEverywhere(String tx)
         throws ExecutionException, TimeoutException, InterruptedException {
       List<ListenableFuture<WriteResponse>> pending = new ArrayList<>(cluster.accounts.size());
-      DecreeContext.run(
+      cluster.decree.inTransaction(
           tx,
           () -> {
             for (AccountsGrpc.AccountsFutureStub stub : cluster.accounts) {

@@ -17,6 +17,8 @@ import io.decree.proto.v1.RollbackRequest;
 import io.decree.proto.v1.StatusRequest;
 import io.decree.proto.v1.TxOutcome;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Inbound adapter for the Coordinator service: validates and decodes each request, hands it to the
@@ -90,8 +92,10 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         observer,
         () -> {
           TxId txId = ProtoMapping.txId(request.getTxId());
+          List<ParticipantRef> named = named(request.getParticipantsList());
           node.call(
-              (core, callId, now) -> core.onCommit(callId, txId, request.getWaitForPhaseTwo(), now),
+              (core, callId, now) ->
+                  core.onCommit(callId, txId, named, request.getWaitForPhaseTwo(), now),
               FaultSwitches.COORDINATOR_MISREPORT_COMMITS
                   ? misreported(observer, txId)
                   : outcome(observer));
@@ -104,8 +108,27 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
         observer,
         () -> {
           TxId txId = ProtoMapping.txId(request.getTxId());
-          node.call((core, callId, now) -> core.onRollback(callId, txId, now), outcome(observer));
+          List<ParticipantRef> named = named(request.getParticipantsList());
+          node.call(
+              (core, callId, now) -> core.onRollback(callId, txId, named, now), outcome(observer));
         });
+  }
+
+  /** Participants named by a commit or rollback, each with a name and an address. */
+  private static List<ParticipantRef> named(List<io.decree.proto.v1.ParticipantRef> refs) {
+    List<ParticipantRef> named = new ArrayList<>(refs.size());
+    for (io.decree.proto.v1.ParticipantRef ref : refs) {
+      if (ref.getName().isBlank() || ref.getAddress().isBlank()) {
+        throw ProtoMapping.invalid(
+            "every named participant needs a name and an address, got '"
+                + ref.getName()
+                + "' at '"
+                + ref.getAddress()
+                + "'");
+      }
+      named.add(ProtoMapping.participant(ref));
+    }
+    return named;
   }
 
   @Override

@@ -283,6 +283,106 @@ public final class CoordinatorCore {
     }
   }
 
+  /**
+   * commit, with the participants the client saw join (each named itself in its business answer:
+   * docs/protocol.md, "Enlisting on the way back"): they are enlisted first, then it is {@link
+   * #onCommit}. All or nothing: if one of them cannot join, nothing is enlisted, the commit is
+   * refused and the transaction stays as it was (the client should roll back). Repeating the same
+   * commit is safe: participants already enlisted with the same address are no change.
+   */
+  public void onCommit(
+      long callId,
+      TxId txId,
+      List<ParticipantRef> joining,
+      boolean waitForPhaseTwo,
+      long nowMillis) {
+    CoordinatorTx tx = txs.get(txId);
+    if (tx != null) {
+      List<ParticipantRef> newcomers = new ArrayList<>();
+      for (ParticipantRef p : joining) {
+        ParticipantProgress known = tx.participants.get(p.name());
+        if (known != null && !known.ref.equals(p)) {
+          reject(
+              callId,
+              Rejection.INVALID_ARGUMENT,
+              "participant '"
+                  + p.name()
+                  + "' is already enlisted in "
+                  + txId
+                  + " at "
+                  + known.ref.address()
+                  + ", not "
+                  + p.address());
+          return;
+        }
+        Optional<ParticipantRef> twin =
+            newcomers.stream().filter(n -> n.name().equals(p.name())).findFirst();
+        if (twin.isPresent() && !twin.get().equals(p)) {
+          reject(
+              callId,
+              Rejection.INVALID_ARGUMENT,
+              "participant '"
+                  + p.name()
+                  + "' is named twice, at "
+                  + twin.get().address()
+                  + " and at "
+                  + p.address());
+          return;
+        }
+        if (known == null && twin.isEmpty()) {
+          newcomers.add(p);
+        }
+      }
+      if (!newcomers.isEmpty() && tx.phase() != TxPhase.ACTIVE) {
+        reject(
+            callId,
+            Rejection.FAILED_PRECONDITION,
+            "cannot enlist "
+                + newcomers.get(0).name()
+                + " in "
+                + txId
+                + ": it is already "
+                + tx.phase());
+        return;
+      }
+      if (tx.participants.size() + newcomers.size() > config.participantsPerTxMax()) {
+        reject(
+            callId,
+            Rejection.RESOURCE_EXHAUSTED,
+            "transaction "
+                + txId
+                + " would have "
+                + (tx.participants.size() + newcomers.size())
+                + " participants; the limit is "
+                + config.participantsPerTxMax());
+        return;
+      }
+      for (ParticipantRef p : newcomers) {
+        tx.participants.put(p.name(), new ParticipantProgress(p));
+        tx.event(nowMillis, "enlisted " + p.name() + " (named by the commit)");
+      }
+    }
+    onCommit(callId, txId, waitForPhaseTwo, nowMillis);
+  }
+
+  /**
+   * rollback, with the participants the client saw join: while the transaction is still active they
+   * are enlisted first, so they hear the abort now rather than at their own deadline.
+   */
+  public void onRollback(long callId, TxId txId, List<ParticipantRef> joining, long nowMillis) {
+    CoordinatorTx tx = txs.get(txId);
+    if (tx != null && tx.phase() == TxPhase.ACTIVE) {
+      for (ParticipantRef p : joining) {
+        if (!tx.participants.containsKey(p.name())
+            && tx.participants.size() < config.participantsPerTxMax()) {
+          tx.participants.put(p.name(), new ParticipantProgress(p));
+          tx.event(nowMillis, "enlisted " + p.name() + " (named by the rollback)");
+        }
+      }
+    }
+    onRollback(callId, txId, nowMillis);
+  }
+
   /** rollback: aborts unless the decision is already made; then it answers that decision. */
   public void onRollback(long callId, TxId txId, long nowMillis) {
     CoordinatorTx tx = txs.get(txId);

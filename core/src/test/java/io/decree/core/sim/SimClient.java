@@ -1,6 +1,7 @@
 package io.decree.core.sim;
 
 import io.decree.core.Answer;
+import io.decree.core.ParticipantRef;
 import io.decree.core.TxId;
 import io.decree.core.coordinator.ClientReply;
 import java.util.ArrayList;
@@ -55,7 +56,7 @@ final class SimClient {
           }
           if (reply instanceof ClientReply.Began began) {
             sim.began(began.txId());
-            work(began.txId());
+            work(began.txId(), began.deadlineMillis());
           } else if (notLeader(reply) && ++attempt < 5) {
             begin(key); // a cluster member that does not lead; the caller now asks another
           } else {
@@ -75,14 +76,21 @@ final class SimClient {
         });
   }
 
-  private void work(TxId txId) {
+  /**
+   * Half the transactions enlist the old way (each participant asks the coordinator before its
+   * work); the other half on the way back: each participant names itself in its answer and the
+   * commit carries the names, so the coordinator first hears of them at commit.
+   */
+  private void work(TxId txId, long deadlineMillis) {
     long myStep = ++step;
+    boolean onTheWayBack = sim.random().nextBoolean();
     List<SimParticipant> chosen = new ArrayList<>(sim.participants());
     Collections.shuffle(chosen, sim.random());
     int count = 1 + sim.random().nextInt(Math.min(3, chosen.size()));
     // A set, not a counter: the network may deliver a work call (and its answer) twice.
     java.util.Set<String> pending = new java.util.HashSet<>();
     chosen.subList(0, count).forEach(p -> pending.add(p.ref.name()));
+    List<ParticipantRef> joined = new ArrayList<>();
     boolean[] failed = {false};
     for (SimParticipant p : chosen.subList(0, count)) {
       sim.sendToParticipantCall(
@@ -92,21 +100,36 @@ final class SimClient {
               p.onDoWork(
                   txId,
                   name,
+                  onTheWayBack ? deadlineMillis : 0,
                   ok -> {
                     if (step != myStep) {
                       return;
                     }
                     failed[0] |= !ok;
-                    if (pending.remove(p.ref.name()) && pending.isEmpty()) {
-                      if (failed[0]) {
-                        rollback(txId);
-                      } else {
-                        commit(txId);
+                    if (pending.remove(p.ref.name())) {
+                      joined.add(p.ref);
+                      if (pending.isEmpty()) {
+                        if (failed[0]) {
+                          rollback(txId);
+                        } else if (onTheWayBack) {
+                          commit(txId, joined);
+                        } else {
+                          commit(txId);
+                        }
                       }
                     }
                   }));
     }
     timeout(myStep, () -> rollback(txId));
+  }
+
+  private void commit(TxId txId, List<ParticipantRef> joined) {
+    sim.trace(name + " commit " + txId + " naming " + joined);
+    List<ParticipantRef> named =
+        sim.clientsForgetAParticipant() && joined.size() > 1
+            ? List.copyOf(joined.subList(1, joined.size()))
+            : List.copyOf(joined);
+    decide(txId, (core, callId) -> core.onCommit(callId, txId, named, false, sim.now()));
   }
 
   private void commit(TxId txId) {

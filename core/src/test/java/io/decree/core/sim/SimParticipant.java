@@ -65,8 +65,12 @@ final class SimParticipant {
     work.clear();
   }
 
-  /** A client's business call: do work under {@code txId}, enlist, then answer the client. */
-  void onDoWork(TxId txId, String client, Consumer<Boolean> done) {
+  /**
+   * A client's business call: do work under {@code txId}, enlist, then answer the client. With a
+   * {@code deadlineMillis} (> 0) the client enlists this participant itself, with its commit: the
+   * work starts without asking the coordinator and the answer names this participant.
+   */
+  void onDoWork(TxId txId, String client, long deadlineMillis, Consumer<Boolean> done) {
     if (!up()) {
       return;
     }
@@ -76,7 +80,14 @@ final class SimParticipant {
       return;
     }
     work.add(txId);
-    enlist(txId, client, done, 3);
+    if (deadlineMillis > 0) {
+      core.onEnlisted(txId, deadlineMillis);
+      // Ground truth for validity: this branch has work, so a COMMIT needs its YES.
+      sim.checker().onEnlisted(txId, ref.name());
+      sim.sendToClient(ref.name(), client, () -> done.accept(true));
+    } else {
+      enlist(txId, client, done, 3);
+    }
   }
 
   /** {@code redirects}: how often a "not the leader" answer may send the enlist elsewhere. */

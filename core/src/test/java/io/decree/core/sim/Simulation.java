@@ -85,6 +85,8 @@ final class Simulation {
   private int crashes;
   private long peerAnswers;
 
+  private boolean clientsForgetAParticipant;
+
   Simulation(long seed, SimOptions options) {
     this.seed = seed;
     this.options = options;
@@ -289,6 +291,20 @@ final class Simulation {
 
   Checker checker() {
     return checker;
+  }
+
+  /**
+   * TEST ONLY: clients that name participants in their commit leave one out, the bug a client
+   * library would have if it committed without every participant's answer. The checker must catch
+   * it.
+   */
+  Simulation withClientsForgettingAParticipant() {
+    clientsForgetAParticipant = true;
+    return this;
+  }
+
+  boolean clientsForgetAParticipant() {
+    return clientsForgetAParticipant;
   }
 
   boolean faulty() {

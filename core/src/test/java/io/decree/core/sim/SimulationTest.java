@@ -142,6 +142,19 @@ class SimulationTest {
     assertThat(firstViolations(broken, 200)).anyMatch(v -> v.startsWith("agreement:"));
   }
 
+  @Test
+  void simulatorCatchesAClientThatCommitsWithoutNamingEveryParticipant() {
+    List<String> found = new ArrayList<>();
+    for (long seed = 1; seed <= 200 && found.isEmpty(); seed++) {
+      found.addAll(
+          new Simulation(seed, SimOptions.defaults())
+              .withClientsForgettingAParticipant()
+              .run()
+              .violations());
+    }
+    assertThat(found).anyMatch(v -> v.contains("without a durable YES"));
+  }
+
   private static List<String> firstViolations(SimOptions options, int seedsMax) {
     List<String> found = new ArrayList<>();
     for (long seed = 1; seed <= seedsMax && found.isEmpty(); seed++) {
