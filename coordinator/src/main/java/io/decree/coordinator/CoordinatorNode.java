@@ -553,6 +553,7 @@ public final class CoordinatorNode implements AutoCloseable {
   public void close() {
     server.close();
     loop.close();
+    publisher.close();
     channels.close();
     decisionLog.close();
   }

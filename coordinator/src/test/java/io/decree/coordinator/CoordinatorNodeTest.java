@@ -114,6 +114,37 @@ class CoordinatorNodeTest {
         .isEqualTo(Outcome.COMMITTED);
   }
 
+  /**
+   * Over the Exchange stream, a participant that is down (connection refused) while the coordinator
+   * keeps retrying, then comes back, gets its prepare and phase 2. A stream call that failed at
+   * once, on the sending thread, must not be kept: every later request would go into a closed call
+   * and the transaction would never finish (found by the Jepsen-style final read).
+   */
+  @Test
+  void aStreamParticipantThatWasDownGetsItsMessagesOnceBack() throws Exception {
+    // Prepares may wait 20 s: gRPC's reconnect backoff after a refused connection is about 1-3 s.
+    var coordinator =
+        start(
+            fastOptions()
+                .withProtocol(
+                    CoordinatorConfig.defaults()
+                        .withTimings(20_000, new io.decree.core.Backoff(20, 200), 600_000)));
+    FakeParticipant a = FakeParticipant.withExchange("a");
+    FakeParticipant b = FakeParticipant.withExchange("b");
+    closeables.add(a);
+    closeables.add(b);
+    String tx = begin(coordinator, a, b);
+    b.stop();
+
+    var answer = java.util.concurrent.CompletableFuture.supplyAsync(() -> commit(client(), tx));
+    Thread.sleep(1_500); // prepares to b fail, and are retried, while it is down
+    assertThat(answer).isNotDone();
+    b.restart();
+
+    assertThat(answer.get(15, TimeUnit.SECONDS).getOutcome()).isEqualTo(Outcome.COMMITTED);
+    eventually(() -> a.received("commit " + tx) && b.received("commit " + tx));
+  }
+
   @Test
   void aPrepareNobodyAnswersTimesOutIntoAbortWithoutAnyOtherTraffic() throws Exception {
     // Only the timers can end this transaction: b's address refuses connections, a answered long

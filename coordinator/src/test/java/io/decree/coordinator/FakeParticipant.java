@@ -8,6 +8,8 @@ import io.decree.proto.v1.PhaseTwoRequest;
 import io.decree.proto.v1.PhaseTwoResponse;
 import io.decree.proto.v1.PrepareRequest;
 import io.decree.proto.v1.PrepareResponse;
+import io.decree.proto.v1.ProtocolReply;
+import io.decree.proto.v1.ProtocolRequest;
 import io.decree.proto.v1.TxOutcome;
 import io.decree.proto.v1.Vote;
 import io.grpc.Status;
@@ -15,7 +17,11 @@ import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** A participant endpoint on 127.0.0.1 that records what it is asked and answers as told. */
+/**
+ * A participant endpoint on 127.0.0.1 that records what it is asked and answers as told. By default
+ * it has no {@code Exchange} stream (UNIMPLEMENTED), so every test that uses it also covers the
+ * coordinator's fallback to one unary call per message; {@link #withExchange} gives it one.
+ */
 final class FakeParticipant extends ParticipantGrpc.ParticipantImplBase implements AutoCloseable {
   final String name;
   final List<String> calls = new CopyOnWriteArrayList<>();
@@ -25,15 +31,123 @@ final class FakeParticipant extends ParticipantGrpc.ParticipantImplBase implemen
   /** Goes down by itself right after it answered a prepare (no race with phase 2). */
   volatile boolean downAfterPrepare;
 
-  private final GrpcServer server;
+  private final boolean exchange;
+  private final int port;
+  private volatile GrpcServer server;
 
   FakeParticipant(String name) {
+    this(name, false);
+  }
+
+  private FakeParticipant(String name, boolean exchange) {
     this.name = name;
+    this.exchange = exchange;
     this.server = GrpcServer.start("127.0.0.1", 0, List.of(this), List.of());
+    this.port = server.port();
+  }
+
+  /** One that speaks the Exchange stream, answering each request as the unary call would. */
+  static FakeParticipant withExchange(String name) {
+    return new FakeParticipant(name, true);
+  }
+
+  /** Stops listening: callers see connection refused, as with a dead process. */
+  void stop() {
+    server.close();
+  }
+
+  /** Listens again on the same port. */
+  void restart() {
+    server = GrpcServer.start("127.0.0.1", port, List.of(this), List.of());
   }
 
   String address() {
-    return "127.0.0.1:" + server.port();
+    return "127.0.0.1:" + port;
+  }
+
+  @Override
+  public StreamObserver<ProtocolRequest> exchange(StreamObserver<ProtocolReply> replies) {
+    if (!exchange) {
+      return super.exchange(replies);
+    }
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(ProtocolRequest r) {
+        ProtocolReply.Builder reply = ProtocolReply.newBuilder();
+        switch (r.getRequestCase()) {
+          case PREPARE ->
+              prepare(
+                  r.getPrepare(),
+                  into(
+                      replies,
+                      reply.setTxId(r.getPrepare().getTxId()),
+                      ProtocolReply.Builder::setVote));
+          case COMMIT ->
+              commit(
+                  r.getCommit(),
+                  into(
+                      replies,
+                      reply.setTxId(r.getCommit().getTxId()),
+                      ProtocolReply.Builder::setPhaseTwo));
+          case ABORT ->
+              abort(
+                  r.getAbort(),
+                  into(
+                      replies,
+                      reply.setTxId(r.getAbort().getTxId()),
+                      ProtocolReply.Builder::setPhaseTwo));
+          case COMMIT_ONE_PHASE ->
+              commitOnePhase(
+                  r.getCommitOnePhase(),
+                  into(
+                      replies,
+                      reply.setTxId(r.getCommitOnePhase().getTxId()),
+                      ProtocolReply.Builder::setOnePhase));
+          case REQUEST_NOT_SET -> {}
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        replies.onCompleted();
+      }
+    };
+  }
+
+  /** Turns one unary answer into a reply on the stream (an error into an error reply). */
+  private static <T> StreamObserver<T> into(
+      StreamObserver<ProtocolReply> replies,
+      ProtocolReply.Builder reply,
+      java.util.function.BiConsumer<ProtocolReply.Builder, T> set) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(T value) {
+        set.accept(reply, value);
+        synchronized (replies) {
+          replies.onNext(reply.build());
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        Status status = Status.fromThrowable(t);
+        synchronized (replies) {
+          replies.onNext(
+              reply
+                  .setError(
+                      io.decree.proto.v1.ProtocolError.newBuilder()
+                          .setCode(status.getCode().value())
+                          .setDescription(String.valueOf(status.getDescription())))
+                  .build());
+        }
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
   }
 
   io.decree.proto.v1.ParticipantRef ref() {

@@ -12,6 +12,8 @@ import io.decree.proto.v1.PhaseTwoRequest;
 import io.decree.proto.v1.PhaseTwoResponse;
 import io.decree.proto.v1.PrepareRequest;
 import io.decree.proto.v1.PrepareResponse;
+import io.decree.proto.v1.ProtocolReply;
+import io.decree.proto.v1.ProtocolRequest;
 import io.decree.proto.v1.TxOutcome;
 import io.decree.proto.v1.TxState;
 import io.grpc.Status;
@@ -20,6 +22,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Inbound adapter for the {@code Participant} service: validates and decodes each request into a
@@ -34,6 +37,7 @@ import java.util.function.Function;
  *   <li>CommitOnePhase → {@link Message.OnePhaseCommit}; answered by {@link Message.OnePhaseResult}
  *   <li>QueryOutcome → {@link Message.OutcomeQuery} from {@code asked_by}; answered by the {@link
  *       Message.OutcomeReply} addressed to that asker
+ *   <li>Exchange: the first three kinds on one stream ({@link ProtocolStream})
  * </ul>
  */
 final class ParticipantServiceAdapter extends ParticipantGrpc.ParticipantImplBase {
@@ -46,28 +50,25 @@ final class ParticipantServiceAdapter extends ParticipantGrpc.ParticipantImplBas
     this.driver = driver;
   }
 
-  @Override
-  public void prepare(PrepareRequest request, StreamObserver<PrepareResponse> observer) {
-    TxId txId;
-    List<ParticipantRef> peers;
-    try {
-      txId = ProtoMapping.txId(request.getTxId());
-      if (request.getParticipantsCount() > PARTICIPANTS_MAX) {
-        throw Status.RESOURCE_EXHAUSTED
-            .withDescription(
-                "participants: "
-                    + request.getParticipantsCount()
-                    + " exceeds the limit of "
-                    + PARTICIPANTS_MAX)
-            .asRuntimeException();
-      }
-      peers = ProtoMapping.participants(request.getParticipantsList());
-    } catch (StatusRuntimeException invalid) {
-      observer.onError(invalid);
-      return;
+  /**
+   * A decoded protocol request: the key its answer is parked under, the message for the core, and
+   * how the core's answer becomes the wire response.
+   */
+  record Inbound<R>(PendingReplies.Key key, Message message, Function<Message, R> toResponse) {}
+
+  static Inbound<PrepareResponse> prepareOf(PrepareRequest request) {
+    TxId txId = ProtoMapping.txId(request.getTxId());
+    if (request.getParticipantsCount() > PARTICIPANTS_MAX) {
+      throw Status.RESOURCE_EXHAUSTED
+          .withDescription(
+              "participants: "
+                  + request.getParticipantsCount()
+                  + " exceeds the limit of "
+                  + PARTICIPANTS_MAX)
+          .asRuntimeException();
     }
-    park(
-        observer,
+    List<ParticipantRef> peers = ProtoMapping.participants(request.getParticipantsList());
+    return new Inbound<>(
         new PendingReplies.Key(txId, Kind.PREPARE, ""),
         new Message.Prepare(txId, peers),
         reply -> {
@@ -77,6 +78,39 @@ final class ParticipantServiceAdapter extends ParticipantGrpc.ParticipantImplBas
               .setReason(v.reason())
               .build();
         });
+  }
+
+  static Inbound<PhaseTwoResponse> phaseTwoOf(
+      PhaseTwoRequest request, io.decree.core.Decision decision) {
+    if (FaultSwitches.IGNORE_PHASE_TWO || FaultSwitches.IGNORE_DECISIONS) {
+      throw Status.UNAVAILABLE.withDescription("test fault: ignoring phase 2").asRuntimeException();
+    }
+    TxId txId = ProtoMapping.txId(request.getTxId());
+    return new Inbound<>(
+        new PendingReplies.Key(txId, Kind.PHASE_TWO, ""),
+        new Message.PhaseTwo(txId, decision),
+        reply -> {
+          Message.Ack a = (Message.Ack) reply;
+          return PhaseTwoResponse.newBuilder()
+              .setOutcome(ProtoMapping.toProto(a.decision().outcome()))
+              .build();
+        });
+  }
+
+  static Inbound<TxOutcome> onePhaseOf(PhaseTwoRequest request) {
+    TxId txId = ProtoMapping.txId(request.getTxId());
+    return new Inbound<>(
+        new PendingReplies.Key(txId, Kind.ONE_PHASE, ""),
+        new Message.OnePhaseCommit(txId),
+        reply -> {
+          Message.OnePhaseResult r = (Message.OnePhaseResult) reply;
+          return outcome(txId, r.outcome(), r.reason());
+        });
+  }
+
+  @Override
+  public void prepare(PrepareRequest request, StreamObserver<PrepareResponse> observer) {
+    serve(observer, () -> prepareOf(request));
   }
 
   @Override
@@ -93,47 +127,29 @@ final class ParticipantServiceAdapter extends ParticipantGrpc.ParticipantImplBas
       PhaseTwoRequest request,
       io.decree.core.Decision decision,
       StreamObserver<PhaseTwoResponse> observer) {
-    if (FaultSwitches.IGNORE_PHASE_TWO || FaultSwitches.IGNORE_DECISIONS) {
-      observer.onError(
-          Status.UNAVAILABLE.withDescription("test fault: ignoring phase 2").asRuntimeException());
-      return;
-    }
-    TxId txId;
-    try {
-      txId = ProtoMapping.txId(request.getTxId());
-    } catch (StatusRuntimeException invalid) {
-      observer.onError(invalid);
-      return;
-    }
-    park(
-        observer,
-        new PendingReplies.Key(txId, Kind.PHASE_TWO, ""),
-        new Message.PhaseTwo(txId, decision),
-        reply -> {
-          Message.Ack a = (Message.Ack) reply;
-          return PhaseTwoResponse.newBuilder()
-              .setOutcome(ProtoMapping.toProto(a.decision().outcome()))
-              .build();
-        });
+    serve(observer, () -> phaseTwoOf(request, decision));
   }
 
   @Override
   public void commitOnePhase(PhaseTwoRequest request, StreamObserver<TxOutcome> observer) {
-    TxId txId;
+    serve(observer, () -> onePhaseOf(request));
+  }
+
+  /** Decodes a unary request and parks it; a request that does not decode fails the call. */
+  private <R> void serve(StreamObserver<R> observer, Supplier<Inbound<R>> decode) {
+    Inbound<R> inbound;
     try {
-      txId = ProtoMapping.txId(request.getTxId());
+      inbound = decode.get();
     } catch (StatusRuntimeException invalid) {
       observer.onError(invalid);
       return;
     }
-    park(
-        observer,
-        new PendingReplies.Key(txId, Kind.ONE_PHASE, ""),
-        new Message.OnePhaseCommit(txId),
-        reply -> {
-          Message.OnePhaseResult r = (Message.OnePhaseResult) reply;
-          return outcome(txId, r.outcome(), r.reason());
-        });
+    park(observer, inbound.key(), inbound.message(), inbound.toResponse());
+  }
+
+  @Override
+  public StreamObserver<ProtocolRequest> exchange(StreamObserver<ProtocolReply> replies) {
+    return new ProtocolStream(this, (ServerCallStreamObserver<ProtocolReply>) replies);
   }
 
   @Override
@@ -171,10 +187,7 @@ final class ParticipantServiceAdapter extends ParticipantGrpc.ParticipantImplBas
         .build();
   }
 
-  /**
-   * Parks the call, then feeds the message to the core, in one loop task so that an answer the core
-   * gives at once finds the call parked.
-   */
+  /** Parks a unary call until the core answers it. */
   private <R> void park(
       StreamObserver<R> observer,
       PendingReplies.Key key,
@@ -187,19 +200,33 @@ final class ParticipantServiceAdapter extends ParticipantGrpc.ParticipantImplBas
             reply -> respond(call, toResponse.apply(reply)),
             status -> fail(call, status));
     // Cancellation also fires when the caller's deadline passes: forget the call then.
-    call.setOnCancelHandler(() -> driver.submit(now -> driver.pending().remove(key, waiter)));
+    call.setOnCancelHandler(() -> forget(key, waiter));
+    park(key, waiter, message);
+  }
+
+  /**
+   * Parks {@code waiter}, then feeds the message to the core, in one loop task so that an answer
+   * the core gives at once finds it parked. A full loop or table fails the waiter (UNAVAILABLE).
+   */
+  void park(PendingReplies.Key key, PendingReplies.Waiter waiter, Message message) {
     boolean accepted =
         driver.submit(
             now -> {
               if (!driver.pending().add(key, waiter)) {
-                fail(call, Status.UNAVAILABLE.withDescription("participant busy: too many calls"));
+                waiter.onFailure.accept(
+                    Status.UNAVAILABLE.withDescription("participant busy: too many calls"));
                 return;
               }
               driver.core().onMessage(message, now);
             });
     if (!accepted) {
-      fail(call, Status.UNAVAILABLE.withDescription("participant busy"));
+      waiter.onFailure.accept(Status.UNAVAILABLE.withDescription("participant busy"));
     }
+  }
+
+  /** The caller went away: its waiter leaves without an answer. */
+  void forget(PendingReplies.Key key, PendingReplies.Waiter waiter) {
+    driver.submit(now -> driver.pending().remove(key, waiter));
   }
 
   private static <R> void respond(ServerCallStreamObserver<R> call, R response) {

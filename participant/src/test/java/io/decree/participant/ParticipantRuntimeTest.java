@@ -26,6 +26,8 @@ import io.decree.proto.v1.PhaseTwoRequest;
 import io.decree.proto.v1.PhaseTwoResponse;
 import io.decree.proto.v1.PrepareRequest;
 import io.decree.proto.v1.PrepareResponse;
+import io.decree.proto.v1.ProtocolReply;
+import io.decree.proto.v1.ProtocolRequest;
 import io.decree.proto.v1.TxOutcome;
 import io.decree.proto.v1.Vote;
 import io.decree.wal.InMemoryWal;
@@ -39,7 +41,12 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -170,6 +177,77 @@ class ParticipantRuntimeTest {
     assertThat(ack.getOutcome()).isEqualTo(io.decree.proto.v1.Outcome.COMMITTED);
     assertThat(resource.applied).containsEntry(tx, "COMMIT:data-" + tx);
     assertThat(state(tx)).isEqualTo(BranchState.COMMITTED);
+  }
+
+  /** Collects the replies of one Exchange stream. */
+  private static final class StreamReplies implements StreamObserver<ProtocolReply> {
+    final BlockingQueue<ProtocolReply> replies = new LinkedBlockingQueue<>();
+    volatile Throwable error;
+
+    @Override
+    public void onNext(ProtocolReply reply) {
+      replies.add(reply);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      error = t;
+    }
+
+    @Override
+    public void onCompleted() {}
+
+    ProtocolReply next() throws InterruptedException {
+      ProtocolReply r = replies.poll(5, TimeUnit.SECONDS);
+      assertThat(r).as("a reply within 5 s (stream error: %s)", error).isNotNull();
+      return r;
+    }
+  }
+
+  @Test
+  void theExchangeStreamCarriesManyTransactionsAndRefusesBadRequestsOneByOne() throws Exception {
+    String tx1 = newTxId();
+    String tx2 = newTxId();
+    work(tx1);
+    work(tx2);
+    StreamReplies replies = new StreamReplies();
+    StreamObserver<ProtocolRequest> requests = ParticipantGrpc.newStub(channel).exchange(replies);
+
+    requests.onNext(ProtocolRequest.newBuilder().setPrepare(prepareRequest(tx1)).build());
+    requests.onNext(ProtocolRequest.newBuilder().setPrepare(prepareRequest(tx2)).build());
+    Map<String, ProtocolReply> votes = new HashMap<>();
+    for (int i = 0; i < 2; i++) {
+      ProtocolReply r = replies.next();
+      votes.put(r.getTxId(), r);
+    }
+    assertThat(votes.get(tx1).getVote().getVote()).isEqualTo(Vote.YES);
+    assertThat(votes.get(tx2).getVote().getVote()).isEqualTo(Vote.YES);
+
+    // A bad request gets its own error reply; the stream goes on.
+    requests.onNext(
+        ProtocolRequest.newBuilder().setCommit(PhaseTwoRequest.newBuilder().setTxId("x")).build());
+    ProtocolReply refused = replies.next();
+    assertThat(refused.getTxId()).isEqualTo("x");
+    assertThat(refused.getError().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT.value());
+    requests.onNext(ProtocolRequest.getDefaultInstance());
+    assertThat(replies.next().getError().getDescription()).contains("empty protocol request");
+
+    requests.onNext(ProtocolRequest.newBuilder().setCommit(phaseTwo(tx1)).build());
+    requests.onNext(ProtocolRequest.newBuilder().setAbort(phaseTwo(tx2)).build());
+    Map<String, ProtocolReply> acks = new HashMap<>();
+    for (int i = 0; i < 2; i++) {
+      ProtocolReply r = replies.next();
+      acks.put(r.getTxId(), r);
+    }
+    assertThat(acks.get(tx1).getPhaseTwo().getOutcome())
+        .isEqualTo(io.decree.proto.v1.Outcome.COMMITTED);
+    assertThat(acks.get(tx2).getPhaseTwo().getOutcome())
+        .isEqualTo(io.decree.proto.v1.Outcome.ABORTED);
+    assertThat(resource.applied)
+        .containsEntry(tx1, "COMMIT:data-" + tx1)
+        .containsEntry(tx2, "ROLLBACK");
+    requests.onCompleted();
+    assertThat(replies.error).isNull();
   }
 
   @Test

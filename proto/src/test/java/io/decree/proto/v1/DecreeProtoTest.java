@@ -59,7 +59,8 @@ class DecreeProtoTest {
     assertThat(methodNames(CoordinatorGrpc.getServiceDescriptor()))
         .containsExactlyInAnyOrder("Begin", "Enlist", "Commit", "Rollback", "GetStatus", "Inquire");
     assertThat(methodNames(ParticipantGrpc.getServiceDescriptor()))
-        .containsExactlyInAnyOrder("Prepare", "Commit", "Abort", "CommitOnePhase", "QueryOutcome");
+        .containsExactlyInAnyOrder(
+            "Prepare", "Commit", "Abort", "CommitOnePhase", "QueryOutcome", "Exchange");
     assertThat(methodNames(ParticipantAdminGrpc.getServiceDescriptor()))
         .containsExactlyInAnyOrder("ListBranches", "ResolveBranch");
     assertThat(methodNames(CoordinatorAdminGrpc.getServiceDescriptor()))

@@ -1,0 +1,168 @@
+package io.decree.coordinator.grpc;
+
+import io.decree.core.Message;
+import io.decree.core.TxId;
+import io.decree.proto.v1.ParticipantGrpc;
+import io.decree.proto.v1.ProtocolReply;
+import io.decree.proto.v1.ProtocolRequest;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * The {@code Participant.Exchange} stream to one participant: many transactions' prepares and
+ * decisions on one call instead of a call each. Opened on first use and again after it breaks. A
+ * request whose reply never comes is retried by the core's own timers, as a lost unary call would
+ * be; when the stream breaks, each transaction with a request still unanswered hears the error, for
+ * its status. The one resend here: a participant without Exchange (UNIMPLEMENTED) gets what was
+ * sent before that was known again, as unary calls.
+ *
+ * <p>At most {@link #UNANSWERED_MAX} transactions wait on one stream; beyond that a send fails at
+ * once (a participant that stopped reading must not make the coordinator buffer without end).
+ */
+final class ParticipantStream {
+  static final int UNANSWERED_MAX = 8_192;
+
+  private final Channel channel;
+  private final Consumer<ProtocolReply> onReply;
+  private final BiConsumer<TxId, String> onFailed;
+  private final Consumer<List<Message>> onUnsupported;
+  private final Set<TxId> unanswered = ConcurrentHashMap.newKeySet();
+  private StreamObserver<ProtocolRequest> requests; // guarded by this; null: not open
+  private volatile boolean unsupported;
+
+  /**
+   * Until the participant has answered once on a stream, what was sent on it: if it turns out to
+   * have no Exchange, these go again as unary calls (some, like the abort of an unprepared branch,
+   * are sent only once). Guarded by this; null once the stream is known to work.
+   */
+  private List<Message> beforeFirstReply = new ArrayList<>();
+
+  /**
+   * @param onReply every reply, on a transport thread
+   * @param onFailed a transaction whose request could not be sent or got no reply
+   * @param onUnsupported the participant has no Exchange: the messages sent before that was known
+   */
+  ParticipantStream(
+      Channel channel,
+      Consumer<ProtocolReply> onReply,
+      BiConsumer<TxId, String> onFailed,
+      Consumer<List<Message>> onUnsupported) {
+    this.channel = channel;
+    this.onReply = onReply;
+    this.onFailed = onFailed;
+    this.onUnsupported = onUnsupported;
+  }
+
+  /** The participant has no Exchange (UNIMPLEMENTED): its caller should use the unary calls. */
+  boolean unsupported() {
+    return unsupported;
+  }
+
+  void send(Message message, ProtocolRequest request) {
+    TxId txId = message.txId();
+    if (unanswered.size() >= UNANSWERED_MAX && !unanswered.contains(txId)) {
+      onFailed.accept(
+          txId,
+          "RESOURCE_EXHAUSTED: "
+              + UNANSWERED_MAX
+              + " transactions already wait for this participant's replies");
+      return;
+    }
+    unanswered.add(txId);
+    synchronized (this) {
+      if (requests == null) {
+        Replies replies = new Replies();
+        StreamObserver<ProtocolRequest> opened = ParticipantGrpc.newStub(channel).exchange(replies);
+        if (replies.ended) {
+          // The call failed at once, on this thread (the channel is down or backing off): its
+          // error reached ended() before there was a stream to forget. Keeping it would send
+          // every later request into a closed call; the next send tries a new one.
+          return;
+        }
+        // Under this lock: an error arriving on a transport thread now finds requests == stream.
+        requests = opened;
+        replies.stream = opened;
+      }
+      if (beforeFirstReply != null && beforeFirstReply.size() < UNANSWERED_MAX) {
+        beforeFirstReply.add(message);
+      }
+      requests.onNext(request);
+    }
+  }
+
+  /** Ends the stream (the coordinator stops or steps down). */
+  synchronized void close() {
+    if (requests != null) {
+      try {
+        requests.onCompleted();
+      } catch (IllegalStateException alreadyCancelled) {
+        // the call broke first; nothing to end
+      }
+      requests = null;
+    }
+  }
+
+  private final class Replies implements StreamObserver<ProtocolReply> {
+    private StreamObserver<ProtocolRequest> stream; // the requests side of this same call
+    private volatile boolean ended;
+
+    @Override
+    public void onNext(ProtocolReply reply) {
+      synchronized (ParticipantStream.this) {
+        beforeFirstReply = null; // it speaks Exchange
+      }
+      try {
+        unanswered.remove(TxId.parse(reply.getTxId()));
+      } catch (IllegalArgumentException notAnId) {
+        // an error reply for a request without a usable id; nothing was waiting under it
+      }
+      onReply.accept(reply);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      Status status = Status.fromThrowable(t);
+      if (status.getCode() == Status.Code.UNIMPLEMENTED) {
+        List<Message> resend;
+        synchronized (ParticipantStream.this) {
+          ended = true;
+          unsupported = true;
+          resend = beforeFirstReply == null ? List.of() : List.copyOf(beforeFirstReply);
+          beforeFirstReply = null;
+          requests = null;
+        }
+        unanswered.clear();
+        onUnsupported.accept(resend);
+        return;
+      }
+      ended(
+          "stream "
+              + status.getCode()
+              + (status.getDescription() == null ? "" : ": " + status.getDescription()));
+    }
+
+    @Override
+    public void onCompleted() {
+      ended("stream ended by the participant");
+    }
+
+    private void ended(String why) {
+      synchronized (ParticipantStream.this) {
+        ended = true;
+        if (stream != null && requests == stream) {
+          requests = null; // the next send opens a new stream (unless a newer one is open)
+        }
+      }
+      List<TxId> waiting = List.copyOf(unanswered);
+      unanswered.clear();
+      waiting.forEach(txId -> onFailed.accept(txId, why));
+    }
+  }
+}
