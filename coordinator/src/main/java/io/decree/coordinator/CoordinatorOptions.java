@@ -96,6 +96,10 @@ public record CoordinatorOptions(
         });
   }
 
+  public CoordinatorOptions withRpcDeadlineMillis(long rpcDeadlineMillis) {
+    return with(c -> c.rpcDeadlineMillis = rpcDeadlineMillis);
+  }
+
   /** A copy with {@code change} applied, validated like any other. */
   private CoordinatorOptions with(Consumer<Copy> change) {
     Copy c = new Copy(this);

@@ -224,6 +224,25 @@ class CoordinatorNodeTest {
   }
 
   @Test
+  void aStreamThatStopsAnsweringIsReplacedAfterTheRpcDeadline() throws Exception {
+    var coordinator = start(fastOptions().withRpcDeadlineMillis(300));
+    FakeParticipant a = FakeParticipant.withExchange("a");
+    FakeParticipant b = FakeParticipant.withExchange("b");
+    closeables.add(a);
+    closeables.add(b);
+    b.exchangeSilent = true;
+    String tx = begin(coordinator, a, b);
+
+    var answer = java.util.concurrent.CompletableFuture.supplyAsync(() -> commit(client(), tx));
+    // Prepares are resent every 20-200 ms into b's silent stream; after 300 ms without a reply
+    // the coordinator gives up on that stream and opens another.
+    eventually(() -> b.exchanges.get() >= 2);
+    b.exchangeSilent = false;
+
+    assertThat(answer.get(10, TimeUnit.SECONDS).getOutcome()).isEqualTo(Outcome.COMMITTED);
+  }
+
+  @Test
   void aNoVoteAbortsAndTheOthersHearAbort() throws Exception {
     var coordinator = start();
     FakeParticipant a = participant("a");

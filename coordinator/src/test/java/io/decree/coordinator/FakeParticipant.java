@@ -28,6 +28,13 @@ final class FakeParticipant extends ParticipantGrpc.ParticipantImplBase implemen
   volatile Vote vote = Vote.YES;
   volatile boolean unavailable;
 
+  /** Its Exchange streams take requests and never answer (a stalled handler). */
+  volatile boolean exchangeSilent;
+
+  /** Exchange streams opened to it. */
+  final java.util.concurrent.atomic.AtomicInteger exchanges =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   /** Goes down by itself right after it answered a prepare (no race with phase 2). */
   volatile boolean downAfterPrepare;
 
@@ -70,9 +77,13 @@ final class FakeParticipant extends ParticipantGrpc.ParticipantImplBase implemen
     if (!exchange) {
       return super.exchange(replies);
     }
+    exchanges.incrementAndGet();
     return new StreamObserver<>() {
       @Override
       public void onNext(ProtocolRequest r) {
+        if (exchangeSilent) {
+          return;
+        }
         ProtocolReply.Builder reply = ProtocolReply.newBuilder();
         switch (r.getRequestCase()) {
           case PREPARE ->

@@ -50,6 +50,7 @@ public final class ParticipantPublisher {
             p ->
                 new ParticipantStream(
                     channels.get(p.address()),
+                    deadlineMillis,
                     reply -> onReply(p, reply),
                     (txId, error) -> node.sendFailed(txId, p, error),
                     sentMeanwhile -> sentMeanwhile.forEach(m -> sendUnary(p, m))));

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -25,16 +26,29 @@ import java.util.function.Consumer;
  *
  * <p>At most {@link #UNANSWERED_MAX} transactions wait on one stream; beyond that a send fails at
  * once (a participant that stopped reading must not make the coordinator buffer without end).
+ *
+ * <p>A stream that carries requests but has brought no reply for longer than the RPC deadline is
+ * cancelled at the next send, and the send after that opens a new one: without this, a participant
+ * whose stream stalled (a stuck handler, a connection the keepalive has not caught yet) would have
+ * every retry sent into the same silent call, where a unary call would have failed its deadline.
  */
 final class ParticipantStream {
   static final int UNANSWERED_MAX = 8_192;
 
   private final Channel channel;
+  private final long silenceMaxNanos;
   private final Consumer<ProtocolReply> onReply;
   private final BiConsumer<TxId, String> onFailed;
   private final Consumer<List<Message>> onUnsupported;
   private final Set<TxId> unanswered = ConcurrentHashMap.newKeySet();
   private StreamObserver<ProtocolRequest> requests; // guarded by this; null: not open
+
+  /**
+   * Since when the open stream has waited for a reply without one: set at open, at each reply, and
+   * when a request is sent while none waited. Guarded by this.
+   */
+  private long quietSinceNanos;
+
   private volatile boolean unsupported;
 
   /**
@@ -51,10 +65,12 @@ final class ParticipantStream {
    */
   ParticipantStream(
       Channel channel,
+      long deadlineMillis,
       Consumer<ProtocolReply> onReply,
       BiConsumer<TxId, String> onFailed,
       Consumer<List<Message>> onUnsupported) {
     this.channel = channel;
+    this.silenceMaxNanos = TimeUnit.MILLISECONDS.toNanos(deadlineMillis);
     this.onReply = onReply;
     this.onFailed = onFailed;
     this.onUnsupported = onUnsupported;
@@ -75,8 +91,24 @@ final class ParticipantStream {
               + " transactions already wait for this participant's replies");
       return;
     }
-    unanswered.add(txId);
     synchronized (this) {
+      if (requests != null
+          && !unanswered.isEmpty()
+          && System.nanoTime() - quietSinceNanos > silenceMaxNanos) {
+        // Cancelling ends the call: its replies observer fails what waits, and drops the stream.
+        requests.onError(
+            Status.DEADLINE_EXCEEDED
+                .withDescription(
+                    "no reply on the stream for over "
+                        + TimeUnit.NANOSECONDS.toMillis(silenceMaxNanos)
+                        + " ms")
+                .asRuntimeException());
+        requests = null; // a cancelled call takes no more messages; its end may come later
+      }
+      if (unanswered.isEmpty()) {
+        quietSinceNanos = System.nanoTime();
+      }
+      unanswered.add(txId);
       if (requests == null) {
         Replies replies = new Replies();
         StreamObserver<ProtocolRequest> opened = ParticipantGrpc.newStub(channel).exchange(replies);
@@ -89,6 +121,7 @@ final class ParticipantStream {
         // Under this lock: an error arriving on a transport thread now finds requests == stream.
         requests = opened;
         replies.stream = opened;
+        quietSinceNanos = System.nanoTime();
       }
       if (beforeFirstReply != null && beforeFirstReply.size() < UNANSWERED_MAX) {
         beforeFirstReply.add(message);
@@ -117,6 +150,7 @@ final class ParticipantStream {
     public void onNext(ProtocolReply reply) {
       synchronized (ParticipantStream.this) {
         beforeFirstReply = null; // it speaks Exchange
+        quietSinceNanos = System.nanoTime();
       }
       try {
         unanswered.remove(TxId.parse(reply.getTxId()));
