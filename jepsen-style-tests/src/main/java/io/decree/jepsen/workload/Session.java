@@ -32,6 +32,7 @@ public final class Session implements AutoCloseable {
   private final Function<String, String> participantAddress;
   private final History history;
   private final Random random;
+  private long transactions;
 
   public Session(
       String process,
@@ -97,7 +98,14 @@ public final class Session implements AutoCloseable {
     JsonObject result;
     try {
       JsonObject[] out = new JsonObject[1];
-      DecreeContext.run(tx, () -> out[0] = work.run(tx));
+      // Both ways of joining, alternately: each participant enlisting before its work, and
+      // enlisting on the way back (the participants named by the commit).
+      Runnable body = () -> out[0] = work.run(tx);
+      if (++transactions % 2 == 0) {
+        DecreeContext.run(tx, body);
+      } else {
+        decree.inTransaction(tx, body);
+      }
       result = out[0];
     } catch (StatusRuntimeException e) {
       // Commit was never asked for, so no COMMIT can be decided: a definite failure whatever the
