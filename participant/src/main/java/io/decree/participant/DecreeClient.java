@@ -15,13 +15,17 @@ import io.grpc.Channel;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -129,23 +133,7 @@ public final class DecreeClient implements AutoCloseable {
    * a begin whose answer was lost can be repeated safely.
    */
   public Transaction begin(Duration timeout, String idempotencyKey) {
-    BeginRequest request =
-        BeginRequest.newBuilder()
-            .setTimeoutMillis(timeout.toMillis())
-            .setIdempotencyKey(idempotencyKey)
-            .setClientName(clientName)
-            .build();
-    try {
-      BeginResponse response = call(stub -> stub.begin(request));
-      forgetAbandoned();
-      joined.putIfAbsent(
-          response.getTxId(),
-          new JoinedParticipants(response.getTxId(), response.getDeadlineUnixMillis()));
-      return new Transaction(response.getTxId(), response.getDeadlineUnixMillis());
-    } catch (StatusRuntimeException e) {
-      throw new DecreeException(
-          e.getStatus().getCode(), "begin failed: " + describe(e.getStatus()), e);
-    }
+    return join(beginAsync(timeout, idempotencyKey));
   }
 
   /** Commits and returns once the decision is durable (phase 2 may still be under way). */
@@ -155,8 +143,60 @@ public final class DecreeClient implements AutoCloseable {
 
   /**
    * @param waitForPhaseTwo also wait until every participant acknowledged the decision
+   * @throws IllegalStateException if a call under the transaction has not answered yet
    */
   public Result commit(String txId, boolean waitForPhaseTwo) {
+    return join(commitAsync(txId, waitForPhaseTwo));
+  }
+
+  public Result rollback(String txId) {
+    return join(rollbackAsync(txId));
+  }
+
+  public Result status(String txId) {
+    return join(statusAsync(txId));
+  }
+
+  // ---------------------------------------------------------------- asynchronous
+
+  /**
+   * {@link #begin(Duration, String)} without a waiting thread. The future completes on a gRPC
+   * transport thread: stages added to it must not block (use the {@code *Async} stages with an
+   * executor of your own for work that does). Fails with {@link DecreeException}.
+   */
+  public CompletableFuture<Transaction> beginAsync(Duration timeout, String idempotencyKey) {
+    BeginRequest request =
+        BeginRequest.newBuilder()
+            .setTimeoutMillis(timeout.toMillis())
+            .setIdempotencyKey(idempotencyKey)
+            .setClientName(clientName)
+            .build();
+    CompletableFuture<Transaction> began = new CompletableFuture<>();
+    this.<BeginResponse>call((stub, observer) -> stub.begin(request, observer))
+        .whenComplete(
+            (response, error) -> {
+              if (error != null) {
+                Status status = Status.fromThrowable(error);
+                began.completeExceptionally(
+                    new DecreeException(
+                        status.getCode(), "begin failed: " + describe(status), error));
+                return;
+              }
+              forgetAbandoned();
+              joined.putIfAbsent(
+                  response.getTxId(),
+                  new JoinedParticipants(response.getTxId(), response.getDeadlineUnixMillis()));
+              began.complete(new Transaction(response.getTxId(), response.getDeadlineUnixMillis()));
+            });
+    return began;
+  }
+
+  /**
+   * {@link #commit(String, boolean)} without a waiting thread; completes as {@link #beginAsync}
+   * does. Fails with {@link IllegalStateException} if a call under the transaction has not answered
+   * yet; every other failure is a result (UNKNOWN with the reason).
+   */
+  public CompletableFuture<Result> commitAsync(String txId, boolean waitForPhaseTwo) {
     JoinedParticipants j = joined.get(txId);
     CommitRequest.Builder request =
         CommitRequest.newBuilder().setTxId(txId).setWaitForPhaseTwo(waitForPhaseTwo);
@@ -164,41 +204,48 @@ public final class DecreeClient implements AutoCloseable {
       int running = j.close();
       if (running > 0) {
         j.reopen();
-        throw new IllegalStateException(
-            running
-                + " call(s) under transaction "
-                + txId
-                + " have not answered yet; wait for every answer before commit");
+        return CompletableFuture.failedFuture(
+            new IllegalStateException(
+                running
+                    + " call(s) under transaction "
+                    + txId
+                    + " have not answered yet; wait for every answer before commit"));
       }
       List<String> unconfirmed = j.unconfirmed();
       if (!unconfirmed.isEmpty()) {
         // Work may have started where the commit could not name it: only an abort is safe.
-        Result rolledBack = rollback(txId);
-        return new Result(
-            txId,
-            rolledBack.outcome(),
-            "rolled back instead of committed: "
-                + unconfirmed.get(0)
-                + (rolledBack.reason().isEmpty() ? "" : "; " + rolledBack.reason()));
+        return rollbackAsync(txId)
+            .thenApply(
+                rolledBack ->
+                    new Result(
+                        txId,
+                        rolledBack.outcome(),
+                        "rolled back instead of committed: "
+                            + unconfirmed.get(0)
+                            + (rolledBack.reason().isEmpty() ? "" : "; " + rolledBack.reason())));
       }
       request.addAllParticipants(j.named());
     }
-    return ended(txId, outcome(txId, "commit", stub -> stub.commit(request.build())));
+    CommitRequest built = request.build();
+    return outcome(txId, "commit", (stub, observer) -> stub.commit(built, observer));
   }
 
-  public Result rollback(String txId) {
+  /** {@link #rollback} without a waiting thread; completes as {@link #beginAsync} does. */
+  public CompletableFuture<Result> rollbackAsync(String txId) {
     JoinedParticipants j = joined.get(txId);
     RollbackRequest.Builder request = RollbackRequest.newBuilder().setTxId(txId);
     if (j != null) {
       j.close();
       request.addAllParticipants(j.named());
     }
-    return ended(txId, outcome(txId, "rollback", stub -> stub.rollback(request.build())));
+    RollbackRequest built = request.build();
+    return outcome(txId, "rollback", (stub, observer) -> stub.rollback(built, observer));
   }
 
-  public Result status(String txId) {
+  /** {@link #status} without a waiting thread; completes as {@link #beginAsync} does. */
+  public CompletableFuture<Result> statusAsync(String txId) {
     StatusRequest request = StatusRequest.newBuilder().setTxId(txId).build();
-    return outcome(txId, "status", stub -> stub.getStatus(request));
+    return outcome(txId, "status", (stub, observer) -> stub.getStatus(request, observer));
   }
 
   /**
@@ -219,14 +266,6 @@ public final class DecreeClient implements AutoCloseable {
     }
   }
 
-  /** A definite answer ends what this client tracks for the transaction. */
-  private Result ended(String txId, Result result) {
-    if (result.outcome().definite()) {
-      joined.remove(txId);
-    }
-    return result;
-  }
-
   /** Transactions begun but never committed nor rolled back, long past their deadline. */
   private void forgetAbandoned() {
     if (joined.size() > ABANDONED_SWEEP_ABOVE) {
@@ -240,43 +279,102 @@ public final class DecreeClient implements AutoCloseable {
     return DecreeContext.clientInterceptor();
   }
 
-  private Result outcome(
-      String txId, String what, Function<CoordinatorGrpc.CoordinatorBlockingStub, TxOutcome> rpc) {
-    try {
-      TxOutcome o = call(rpc);
-      return new Result(txId, ProtoMapping.outcome(o.getOutcome()), o.getReason());
-    } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
-        throw new DecreeException(
-            Status.Code.INVALID_ARGUMENT, what + " refused: " + describe(e.getStatus()), e);
-      }
-      // Never turn a failed call into a definite outcome: the decision may have been made.
-      return new Result(
-          txId, Outcome.UNKNOWN, what + " did not get an answer: " + describe(e.getStatus()));
-    }
+  /**
+   * The coordinator's answer as a result; a failed call is UNKNOWN with the reason (never a guessed
+   * outcome: the decision may have been made), except INVALID_ARGUMENT, which fails the future with
+   * a {@link DecreeException}. A definite answer ends what this client tracks for the transaction.
+   */
+  private CompletableFuture<Result> outcome(
+      String txId,
+      String what,
+      BiConsumer<CoordinatorGrpc.CoordinatorStub, StreamObserver<TxOutcome>> rpc) {
+    CompletableFuture<Result> result = new CompletableFuture<>();
+    call(rpc)
+        .whenComplete(
+            (o, error) -> {
+              if (error == null) {
+                Result r = new Result(txId, ProtoMapping.outcome(o.getOutcome()), o.getReason());
+                if (r.outcome().definite()) {
+                  joined.remove(txId);
+                }
+                result.complete(r);
+                return;
+              }
+              Status status = Status.fromThrowable(error);
+              if (status.getCode() == Status.Code.INVALID_ARGUMENT) {
+                result.completeExceptionally(
+                    new DecreeException(
+                        Status.Code.INVALID_ARGUMENT,
+                        what + " refused: " + describe(status),
+                        error));
+              } else {
+                result.complete(
+                    new Result(
+                        txId,
+                        Outcome.UNKNOWN,
+                        what + " did not get an answer: " + describe(status)));
+              }
+            });
+    return result;
   }
 
   /**
    * One attempt per address, starting at the last one that answered, while they are UNAVAILABLE.
+   * Fails with the last {@link StatusRuntimeException}.
    */
-  private <T> T call(Function<CoordinatorGrpc.CoordinatorBlockingStub, T> rpc) {
-    StatusRuntimeException last = null;
-    for (int attempt = 0; attempt < addresses.size(); attempt++) {
-      int index = current.get();
-      String address = addresses.get(Math.floorMod(index, addresses.size()));
-      try {
-        return rpc.apply(
-            CoordinatorGrpc.newBlockingStub(dialer.apply(address))
-                .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS));
-      } catch (StatusRuntimeException e) {
-        last = e;
-        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
-          throw e;
-        }
-        current.compareAndSet(index, index + 1);
+  private <T> CompletableFuture<T> call(
+      BiConsumer<CoordinatorGrpc.CoordinatorStub, StreamObserver<T>> rpc) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    attempt(rpc, 0, result);
+    return result;
+  }
+
+  private <T> void attempt(
+      BiConsumer<CoordinatorGrpc.CoordinatorStub, StreamObserver<T>> rpc,
+      int attempt,
+      CompletableFuture<T> result) {
+    int index = current.get();
+    String address = addresses.get(Math.floorMod(index, addresses.size()));
+    rpc.accept(
+        CoordinatorGrpc.newStub(dialer.apply(address))
+            .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS),
+        new StreamObserver<T>() {
+          private T value;
+
+          @Override
+          public void onNext(T v) {
+            value = v;
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            StatusRuntimeException e = Status.fromThrowable(t).asRuntimeException();
+            if (e.getStatus().getCode() != Status.Code.UNAVAILABLE
+                || attempt + 1 >= addresses.size()) {
+              result.completeExceptionally(e);
+              return;
+            }
+            current.compareAndSet(index, index + 1);
+            attempt(rpc, attempt + 1, result);
+          }
+
+          @Override
+          public void onCompleted() {
+            result.complete(value);
+          }
+        });
+  }
+
+  /** Waits for a future of this client and rethrows what it failed with, as it was thrown. */
+  private static <T> T join(CompletableFuture<T> future) {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
       }
+      throw e;
     }
-    throw last;
   }
 
   private static String describe(Status status) {

@@ -1,18 +1,16 @@
 package io.decree.cli.bench;
 
-import com.google.common.util.concurrent.ListenableFuture;
 import io.decree.coordinator.CoordinatorNode;
 import io.decree.coordinator.CoordinatorOptions;
 import io.decree.examples.bank.AccountServer;
 import io.decree.participant.DecreeClient;
 import io.decree.participant.DecreeContext;
-import io.decree.participant.DecreeException;
 import io.decree.proto.examples.bank.v1.AccountsGrpc;
 import io.decree.proto.examples.bank.v1.WriteRequest;
 import io.decree.proto.examples.bank.v1.WriteResponse;
 import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.GarbageCollectorMXBean;
@@ -24,16 +22,18 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 
 /**
  * The whole stack in one JVM, over real gRPC on 127.0.0.1 and real, synced Chronicle WALs: one
- * coordinator, N account services, and C worker threads each running one transaction at a time
- * (begin, one Write at every account service, commit).
+ * coordinator, N account services, and C lanes each running one transaction at a time (begin, one
+ * Write at every account service, commit) through the asynchronous client API.
  *
  * <p>Workers write keys of their own, so transactions never wait for each other's locks: the bench
  * measures the protocol and its I/O, not contention.
@@ -42,11 +42,14 @@ public final class EndToEndBench {
   /** Largest latency the histogram holds; slower answers are clamped to it. */
   private static final long LATENCY_MAX_NANOS = TimeUnit.SECONDS.toNanos(60);
 
-  private static final long WORKER_JOIN_MILLIS = 15_000;
+  private static final long LANE_STOP_MILLIS = 15_000;
+
+  /** Pause after a transaction that failed outright, so a broken stack is not spun against. */
+  private static final long FAILED_PAUSE_MILLIS = 10;
 
   private final BenchConfig config;
 
-  /** Set by the main thread; workers read them between transactions. */
+  /** Set by the main thread; lanes read them between transactions. */
   private volatile boolean measuring;
 
   private volatile boolean stopping;
@@ -68,17 +71,11 @@ public final class EndToEndBench {
   }
 
   private BenchResult drive(Cluster cluster, String fileStoreType) throws InterruptedException {
-    List<Worker> workers = new ArrayList<>();
+    List<Lane> lanes = new ArrayList<>();
     for (int i = 0; i < config.inFlight(); i++) {
-      workers.add(new Worker(i, cluster));
+      lanes.add(new Lane(i, cluster));
     }
-    List<Thread> threads = new ArrayList<>();
-    for (Worker worker : workers) {
-      Thread t = new Thread(worker, "bench-worker-" + worker.index);
-      t.setDaemon(true);
-      threads.add(t);
-      t.start();
-    }
+    lanes.forEach(Lane::next);
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long measuredNanos;
@@ -101,15 +98,15 @@ public final class EndToEndBench {
     } finally {
       measuring = false;
       stopping = true;
-      long joinDeadline = System.currentTimeMillis() + WORKER_JOIN_MILLIS;
-      for (Thread t : threads) {
-        t.join(Math.max(1, joinDeadline - System.currentTimeMillis()));
-      }
-    }
-    for (Thread t : threads) {
-      if (t.isAlive()) {
-        throw new IllegalStateException(
-            t.getName() + " still running " + WORKER_JOIN_MILLIS + " ms after the end");
+      for (Lane lane : lanes) {
+        if (!lane.stopped.await(LANE_STOP_MILLIS, TimeUnit.MILLISECONDS)) {
+          throw new IllegalStateException(
+              "bench lane "
+                  + lane.index
+                  + " still has a transaction "
+                  + LANE_STOP_MILLIS
+                  + " ms after the end");
+        }
       }
     }
 
@@ -118,7 +115,7 @@ public final class EndToEndBench {
     long aborted = 0;
     long unknown = 0;
     long failed = 0;
-    for (Worker w : workers) {
+    for (Lane w : lanes) {
       latency.add(w.latency);
       committed += w.committed;
       aborted += w.aborted;
@@ -174,97 +171,143 @@ public final class EndToEndBench {
   }
 
   /**
-   * One transaction at a time on its own thread. Its counters and histogram are written only by
-   * that thread and read by the main thread after {@link Thread#join}, which orders the two.
+   * One transaction at a time, without a thread of its own: each step starts the next when its
+   * answer arrives (on a gRPC transport thread), as an asynchronous client would. Its counters and
+   * histogram are written by one transaction's callbacks at a time, each step ordered after the one
+   * before by the future that links them, and read by the main thread after {@link #stopped}.
    */
-  private final class Worker implements Runnable {
+  private final class Lane {
     final int index;
     final Cluster cluster;
     final Histogram latency = new Histogram(LATENCY_MAX_NANOS, 3);
     final WriteRequest write;
+    final CountDownLatch stopped = new CountDownLatch(1);
     long committed;
     long aborted;
     long unknown;
     long failed;
 
-    Worker(int index, Cluster cluster) {
+    Lane(int index, Cluster cluster) {
       this.index = index;
       this.cluster = cluster;
-      // One key per worker, the same at every service: no two workers ever touch the same key.
+      // One key per lane, the same at every service: no two lanes ever touch the same key.
       this.write = WriteRequest.newBuilder().putValues("bench-" + index, index).build();
     }
 
-    @Override
-    public void run() {
-      while (!stopping) {
-        long start = System.nanoTime();
-        Ending ending = transaction();
-        long end = System.nanoTime();
-        if (!measuring) {
-          continue;
-        }
-        switch (ending) {
-          case COMMITTED -> committed++;
-          case ABORTED -> aborted++;
-          case UNKNOWN -> unknown++;
-          case FAILED -> failed++;
-        }
-        if (ending != Ending.FAILED) {
-          latency.recordValue(Math.min(end - start, LATENCY_MAX_NANOS));
-        }
+    void next() {
+      if (stopping) {
+        stopped.countDown();
+        return;
+      }
+      long start = System.nanoTime();
+      transaction()
+          .whenComplete(
+              (ending, error) -> {
+                Ending counted = error == null ? ending : Ending.FAILED;
+                if (measuring) {
+                  count(counted, System.nanoTime() - start);
+                }
+                if (counted == Ending.FAILED) {
+                  cluster.pause.schedule(this::next, FAILED_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
+                } else {
+                  next();
+                }
+              });
+    }
+
+    private void count(Ending ending, long nanos) {
+      switch (ending) {
+        case COMMITTED -> committed++;
+        case ABORTED -> aborted++;
+        case UNKNOWN -> unknown++;
+        case FAILED -> failed++;
+      }
+      if (ending != Ending.FAILED) {
+        latency.recordValue(Math.min(nanos, LATENCY_MAX_NANOS));
       }
     }
 
-    private Ending transaction() {
+    private CompletableFuture<Ending> transaction() {
       DecreeClient decree = cluster.decree;
-      String tx;
-      try {
-        tx = decree.begin(config.txTimeout()).txId();
-      } catch (DecreeException e) {
-        return Ending.FAILED;
-      }
-      try {
-        writeEverywhere(tx);
-      } catch (StatusRuntimeException | ExecutionException | TimeoutException e) {
-        DecreeClient.Result rolledBack = decree.rollback(tx);
-        return rolledBack.outcome().definite() ? Ending.ABORTED : Ending.UNKNOWN;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        decree.rollback(tx);
-        return Ending.FAILED;
-      }
-      return switch (decree.commit(tx).outcome()) {
-        case COMMITTED -> Ending.COMMITTED;
-        case ABORTED -> Ending.ABORTED;
-        case UNKNOWN -> Ending.UNKNOWN;
-      };
+      return decree
+          .beginAsync(config.txTimeout(), "")
+          .thenCompose(
+              tx ->
+                  writeEverywhere(tx.txId())
+                      .handle((written, error) -> error)
+                      .thenCompose(
+                          error ->
+                              error == null
+                                  ? decree.commitAsync(tx.txId(), false)
+                                  : decree.rollbackAsync(tx.txId()))
+                      .thenApply(
+                          result ->
+                              switch (result.outcome()) {
+                                case COMMITTED -> Ending.COMMITTED;
+                                case ABORTED -> Ending.ABORTED;
+                                case UNKNOWN -> Ending.UNKNOWN;
+                              }));
     }
 
     /** The writes go out together, so a transaction costs one write round trip, not N. */
-    private void writeEverywhere(String tx)
-        throws ExecutionException, TimeoutException, InterruptedException {
-      List<ListenableFuture<WriteResponse>> pending = new ArrayList<>(cluster.accounts.size());
+    private CompletableFuture<Void> writeEverywhere(String tx) {
+      List<CompletableFuture<WriteResponse>> pending = new ArrayList<>(cluster.accounts.size());
       cluster.decree.inTransaction(
           tx,
           () -> {
-            for (AccountsGrpc.AccountsFutureStub stub : cluster.accounts) {
-              pending.add(
-                  stub.withDeadlineAfter(config.txTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                      .write(write));
+            for (AccountsGrpc.AccountsStub stub : cluster.accounts) {
+              CompletableFuture<WriteResponse> answer = new CompletableFuture<>();
+              stub.withDeadlineAfter(config.txTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                  .write(write, completing(answer));
+              pending.add(answer);
             }
           });
-      for (ListenableFuture<WriteResponse> response : pending) {
-        response.get(config.txTimeout().toMillis(), TimeUnit.MILLISECONDS);
-      }
+      return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
     }
   }
+
+  /**
+   * Completes with the answer when the call has ended, not when its message arrived: the call's end
+   * brings the trailer that names the participant, which the commit needs.
+   */
+  private static <T> StreamObserver<T> completing(CompletableFuture<T> future) {
+    return new StreamObserver<>() {
+      private T value;
+
+      @Override
+      public void onNext(T v) {
+        value = v;
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        future.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        future.complete(value);
+      }
+    };
+  }
+
 
   /** The coordinator(s), the account services, and the clients' connections to them. */
   private static final class Cluster implements AutoCloseable {
     final List<CoordinatorNode> coordinators;
     final List<AccountServer> servers;
     final List<ManagedChannel> channels;
-    final List<AccountsGrpc.AccountsFutureStub> accounts;
+    final List<AccountsGrpc.AccountsStub> accounts;
+
+    /** Where a lane waits a moment after a failed transaction. */
+    final ScheduledExecutorService pause =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "bench-pause");
+              t.setDaemon(true);
+              return t;
+            });
+
     final DecreeClient decree;
 
     private Cluster(
@@ -277,10 +320,7 @@ public final class EndToEndBench {
       this.channels = channels;
       this.accounts =
           channels.stream()
-              .map(
-                  c ->
-                      AccountsGrpc.newFutureStub(c)
-                          .withInterceptors(DecreeContext.clientInterceptor()))
+              .map(c -> AccountsGrpc.newStub(c).withInterceptors(DecreeContext.clientInterceptor()))
               .toList();
       this.decree = decree;
     }
@@ -306,9 +346,9 @@ public final class EndToEndBench {
                   coordinators,
                   Map.of());
           servers.add(server);
-          // Responses complete the future on the network thread: the worker blocked in get() is
-          // woken directly instead of via a hop through gRPC's default cached pool. Safe because
-          // nothing but the future's completion runs there.
+          // Responses complete the lane's future on the network thread, which then starts the
+          // lane's next step: no hop through gRPC's default cached pool. Safe because no step
+          // blocks.
           channels.add(
               NettyChannelBuilder.forTarget(server.address())
                   .usePlaintext()
@@ -326,6 +366,7 @@ public final class EndToEndBench {
 
     @Override
     public void close() {
+      pause.shutdownNow();
       decree.close();
       for (ManagedChannel channel : channels) {
         channel.shutdown();
