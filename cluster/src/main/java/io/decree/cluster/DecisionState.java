@@ -16,10 +16,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
@@ -56,7 +56,9 @@ final class DecisionState {
     long endedAtMillis;
   }
 
-  private final Map<TxId, Tx> txs = new HashMap<>();
+  /** Ordered by id, i.e. by creation time first: a horizon drops a prefix, not a full scan. */
+  private final NavigableMap<TxId, Tx> txs = new TreeMap<>();
+
   private long horizonMillis;
 
   Result apply(CoordinatorRecord record) {
@@ -97,10 +99,9 @@ final class DecisionState {
         // Only ended transactions are forgotten. The core never moves the horizon past a live
         // one; if it ever did, keeping an un-ended decision is the safe side (phase 2 still
         // needs it).
-        txs.entrySet()
-            .removeIf(
-                entry ->
-                    entry.getKey().createdAtMillis() < horizonMillis && entry.getValue().ended);
+        txs.headMap(TxId.firstCreatedAt(horizonMillis), false)
+            .entrySet()
+            .removeIf(entry -> entry.getValue().ended);
       }
       return Result.APPLIED;
     }
@@ -136,8 +137,7 @@ final class DecisionState {
    * they ended), then one-phase delegations still without an outcome, then the horizon.
    */
   List<CoordinatorRecord> recoveryRecords() {
-    List<TxId> ids = new ArrayList<>(txs.keySet());
-    ids.sort(Comparator.naturalOrder());
+    List<TxId> ids = new ArrayList<>(txs.keySet()); // in id order: txs is sorted
     List<CoordinatorRecord> records = new ArrayList<>(ids.size() * 2 + 1);
     List<EndRecord> ends = new ArrayList<>();
     List<OnePhaseRecord> onePhase = new ArrayList<>();

@@ -49,6 +49,11 @@ public record TxId(long createdAtMillis, int issuer, long sequence) implements C
         Long.parseUnsignedLong(parts[2], 16));
   }
 
+  /** The smallest id created at {@code createdAtMillis}: a bound for "created before" ranges. */
+  public static TxId firstCreatedAt(long createdAtMillis) {
+    return new TxId(createdAtMillis, 0, 0);
+  }
+
   @Override
   public int compareTo(TxId other) {
     int byTime = Long.compare(createdAtMillis, other.createdAtMillis);

@@ -6,9 +6,9 @@ import io.decree.core.coordinator.CoordinatorRecord.DecisionRecord;
 import io.decree.core.coordinator.CoordinatorRecord.HorizonRecord;
 import io.decree.wal.WriteAheadLog;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -22,8 +22,11 @@ public final class WalDecisionLog implements DecisionLog {
 
   private final WriteAheadLog wal;
 
-  /** Guarded by the caller's single thread (the coordinator loop). */
-  private final Map<TxId, Logged> decisions = new HashMap<>();
+  /**
+   * Guarded by the caller's single thread (the coordinator loop). Ordered by id, i.e. by creation
+   * time first, so that a horizon drops a prefix instead of scanning every remembered decision.
+   */
+  private final NavigableMap<TxId, Logged> decisions = new TreeMap<>();
 
   public WalDecisionLog(WriteAheadLog wal) {
     this.wal = wal;
@@ -60,7 +63,7 @@ public final class WalDecisionLog implements DecisionLog {
   @Override
   public CompletableFuture<Void> append(CoordinatorRecord record) {
     if (record instanceof HorizonRecord h) {
-      decisions.keySet().removeIf(tx -> tx.createdAtMillis() < h.createdBeforeMillis());
+      decisions.headMap(TxId.firstCreatedAt(h.createdBeforeMillis()), false).clear();
     }
     return wal.append(CoordinatorRecordCodec.type(record), CoordinatorRecordCodec.encode(record))
         .thenApply(position -> null);
