@@ -4,6 +4,7 @@ import io.decree.core.Outcome;
 import io.decree.node.grpc.Channels;
 import io.decree.node.grpc.ProtoMapping;
 import io.decree.node.grpc.TxIdHeader;
+import io.decree.node.grpc.UnaryObserver;
 import io.decree.proto.v1.BeginRequest;
 import io.decree.proto.v1.BeginResponse;
 import io.decree.proto.v1.CommitRequest;
@@ -335,33 +336,25 @@ public final class DecreeClient implements AutoCloseable {
       CompletableFuture<T> result) {
     int index = current.get();
     String address = addresses.get(Math.floorMod(index, addresses.size()));
+    CompletableFuture<T> answer = new CompletableFuture<>();
     rpc.accept(
         CoordinatorGrpc.newStub(dialer.apply(address))
             .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS),
-        new StreamObserver<T>() {
-          private T value;
-
-          @Override
-          public void onNext(T v) {
-            value = v;
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            StatusRuntimeException e = Status.fromThrowable(t).asRuntimeException();
-            if (e.getStatus().getCode() != Status.Code.UNAVAILABLE
-                || attempt + 1 >= addresses.size()) {
-              result.completeExceptionally(e);
-              return;
-            }
-            current.compareAndSet(index, index + 1);
-            attempt(rpc, attempt + 1, result);
-          }
-
-          @Override
-          public void onCompleted() {
+        UnaryObserver.completing(answer));
+    answer.whenComplete(
+        (value, error) -> {
+          if (error == null) {
             result.complete(value);
+            return;
           }
+          StatusRuntimeException e = Status.fromThrowable(error).asRuntimeException();
+          if (e.getStatus().getCode() != Status.Code.UNAVAILABLE
+              || attempt + 1 >= addresses.size()) {
+            result.completeExceptionally(e);
+            return;
+          }
+          current.compareAndSet(index, index + 1);
+          attempt(rpc, attempt + 1, result);
         });
   }
 

@@ -134,11 +134,16 @@ class EnlistmentAndClientTest {
         .containsExactly(BranchState.ACTIVE);
   }
 
-  @Test
-  void aClientThatBeganTheTransactionNamesItsParticipantsWithTheCommitInsteadOfEnlisting() {
+  /** The runtime, and a client of the fake coordinator: returns the channel its calls join by. */
+  private Channel startWithClient() {
     start(resource, business);
     client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofSeconds(2));
-    Channel joined = ClientInterceptors.intercept(channel, client.interceptor());
+    return ClientInterceptors.intercept(channel, client.interceptor());
+  }
+
+  @Test
+  void aClientThatBeganTheTransactionNamesItsParticipantsWithTheCommitInsteadOfEnlisting() {
+    Channel joined = startWithClient();
     String tx = client.begin(Duration.ofSeconds(30)).txId();
 
     client.inTransaction(tx, () -> call(joined, "first"));
@@ -162,9 +167,7 @@ class EnlistmentAndClientTest {
 
   @Test
   void aCallThatEndsWithoutNamingItsParticipantTurnsTheCommitIntoARollback() {
-    start(resource, business);
-    client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofSeconds(2));
-    Channel joined = ClientInterceptors.intercept(channel, client.interceptor());
+    Channel joined = startWithClient();
     String tx = client.begin(Duration.ofSeconds(30)).txId();
     client.inTransaction(tx, () -> call(joined, "first"));
     // The answer to this one is lost (its deadline passes while the handler still works): the
@@ -198,9 +201,7 @@ class EnlistmentAndClientTest {
 
   @Test
   void noCallJoinsOnceTheCommitBeganAndACommitWaitsForNoCall() throws Exception {
-    start(resource, business);
-    client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofSeconds(2));
-    Channel joined = ClientInterceptors.intercept(channel, client.interceptor());
+    Channel joined = startWithClient();
     String tx = client.begin(Duration.ofSeconds(30)).txId();
     var running =
         new java.util.concurrent.atomic.AtomicReference<java.util.concurrent.Future<String>>();

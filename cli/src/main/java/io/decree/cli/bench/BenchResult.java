@@ -12,6 +12,7 @@ import java.util.Locale;
  * @param unknown answered UNKNOWN: the coordinator could not say in time
  * @param failed begin refused or a call failed outside the protocol's answers
  * @param latencyP50Millis begin to commit answer, committed and aborted alike
+ * @param commitP50Millis the commit call alone: sent to answered (phase 1 and the decision's sync)
  * @param cpuMicrosPerTx process CPU time (all threads: client, coordinator, participants) per
  *     committed transaction
  * @param cpuCoresUsed process CPU time over wall time
@@ -34,6 +35,8 @@ public record BenchResult(
     double latencyP999Millis,
     double latencyMaxMillis,
     double latencyMeanMillis,
+    double commitP50Millis,
+    double commitP99Millis,
     double cpuMicrosPerTx,
     double cpuCoresUsed,
     long gcCount,
@@ -48,7 +51,8 @@ public record BenchResult(
         "{\"participants\":%d,\"inFlight\":%d,\"durable\":true,\"warmupSeconds\":%.3f,"
             + "\"measuredSeconds\":%.3f,\"committed\":%d,\"aborted\":%d,\"unknown\":%d,"
             + "\"failed\":%d,\"txPerSecond\":%.1f,\"latencyMillis\":{\"p50\":%.3f,\"p90\":%.3f,"
-            + "\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f,\"mean\":%.3f},\"cpuMicrosPerTx\":%.1f,"
+            + "\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f,\"mean\":%.3f},"
+            + "\"commitLatencyMillis\":{\"p50\":%.3f,\"p99\":%.3f},\"cpuMicrosPerTx\":%.1f,"
             + "\"cpuCoresUsed\":%.2f,\"gcCount\":%d,\"gcMillis\":%d,"
             + "\"fileStoreType\":\"%s\",\"coordinators\":%d}",
         participants,
@@ -66,6 +70,8 @@ public record BenchResult(
         latencyP999Millis,
         latencyMaxMillis,
         latencyMeanMillis,
+        commitP50Millis,
+        commitP99Millis,
         cpuMicrosPerTx,
         cpuCoresUsed,
         gcCount,
@@ -83,6 +89,7 @@ public record BenchResult(
             + "  outcomes   %d committed, %d aborted, %d unknown, %d failed%n"
             + "  throughput %,.0f tx/s%n"
             + "  latency    p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms%n"
+            + "  commit     p50 %.3f ms  p99 %.3f ms (the commit call alone)%n"
             + "  cpu        %.1f us per committed tx (%.2f cores busy)%n"
             + "  gc         %d collections, %d ms%n",
         coordinators == 1 ? "single coordinator" : coordinators + "-member coordinator cluster",
@@ -103,6 +110,8 @@ public record BenchResult(
         latencyP99Millis,
         latencyP999Millis,
         latencyMaxMillis,
+        commitP50Millis,
+        commitP99Millis,
         cpuMicrosPerTx,
         cpuCoresUsed,
         gcCount,

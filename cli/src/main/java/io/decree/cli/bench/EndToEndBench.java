@@ -3,6 +3,7 @@ package io.decree.cli.bench;
 import io.decree.coordinator.CoordinatorNode;
 import io.decree.coordinator.CoordinatorOptions;
 import io.decree.examples.bank.AccountServer;
+import io.decree.node.grpc.UnaryObserver;
 import io.decree.participant.DecreeClient;
 import io.decree.participant.DecreeContext;
 import io.decree.proto.examples.bank.v1.AccountsGrpc;
@@ -10,7 +11,6 @@ import io.decree.proto.examples.bank.v1.WriteRequest;
 import io.decree.proto.examples.bank.v1.WriteResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.GarbageCollectorMXBean;
@@ -111,12 +111,14 @@ public final class EndToEndBench {
     }
 
     Histogram latency = new Histogram(LATENCY_MAX_NANOS, 3);
+    Histogram commitLatency = new Histogram(LATENCY_MAX_NANOS, 3);
     long committed = 0;
     long aborted = 0;
     long unknown = 0;
     long failed = 0;
     for (Lane w : lanes) {
       latency.add(w.latency);
+      commitLatency.add(w.commitLatency);
       committed += w.committed;
       aborted += w.aborted;
       unknown += w.unknown;
@@ -139,6 +141,8 @@ public final class EndToEndBench {
         millis(latency.getValueAtPercentile(99.9)),
         millis(latency.getMaxValue()),
         latency.getTotalCount() == 0 ? 0 : latency.getMean() / 1e6,
+        millis(commitLatency.getValueAtPercentile(50)),
+        millis(commitLatency.getValueAtPercentile(99)),
         committed == 0 ? 0 : cpuNanos / 1e3 / committed,
         cpuNanos / (double) measuredNanos,
         gcCount,
@@ -180,6 +184,7 @@ public final class EndToEndBench {
     final int index;
     final Cluster cluster;
     final Histogram latency = new Histogram(LATENCY_MAX_NANOS, 3);
+    final Histogram commitLatency = new Histogram(LATENCY_MAX_NANOS, 3);
     final WriteRequest write;
     final CountDownLatch stopped = new CountDownLatch(1);
     long committed;
@@ -237,9 +242,7 @@ public final class EndToEndBench {
                       .handle((written, error) -> error)
                       .thenCompose(
                           error ->
-                              error == null
-                                  ? decree.commitAsync(tx.txId(), false)
-                                  : decree.rollbackAsync(tx.txId()))
+                              error == null ? commit(tx.txId()) : decree.rollbackAsync(tx.txId()))
                       .thenApply(
                           result ->
                               switch (result.outcome()) {
@@ -247,6 +250,19 @@ public final class EndToEndBench {
                                 case ABORTED -> Ending.ABORTED;
                                 case UNKNOWN -> Ending.UNKNOWN;
                               }));
+    }
+
+    private CompletableFuture<DecreeClient.Result> commit(String tx) {
+      long start = System.nanoTime();
+      return cluster
+          .decree
+          .commitAsync(tx, false)
+          .whenComplete(
+              (result, error) -> {
+                if (error == null && measuring) {
+                  commitLatency.recordValue(Math.min(System.nanoTime() - start, LATENCY_MAX_NANOS));
+                }
+              });
     }
 
     /** The writes go out together, so a transaction costs one write round trip, not N. */
@@ -258,39 +274,13 @@ public final class EndToEndBench {
             for (AccountsGrpc.AccountsStub stub : cluster.accounts) {
               CompletableFuture<WriteResponse> answer = new CompletableFuture<>();
               stub.withDeadlineAfter(config.txTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                  .write(write, completing(answer));
+                  .write(write, UnaryObserver.completing(answer));
               pending.add(answer);
             }
           });
       return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
     }
   }
-
-  /**
-   * Completes with the answer when the call has ended, not when its message arrived: the call's end
-   * brings the trailer that names the participant, which the commit needs.
-   */
-  private static <T> StreamObserver<T> completing(CompletableFuture<T> future) {
-    return new StreamObserver<>() {
-      private T value;
-
-      @Override
-      public void onNext(T v) {
-        value = v;
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        future.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        future.complete(value);
-      }
-    };
-  }
-
 
   /** The coordinator(s), the account services, and the clients' connections to them. */
   private static final class Cluster implements AutoCloseable {
