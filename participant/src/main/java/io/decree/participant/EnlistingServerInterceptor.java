@@ -6,6 +6,7 @@ import io.decree.node.grpc.TxIdHeader;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -70,8 +71,19 @@ final class EnlistingServerInterceptor implements ServerInterceptor {
       return refuse(call, started);
     }
     Context context = Context.current().withValue(TxIdHeader.CONTEXT, txId.toString());
-    return Contexts.interceptCall(
-        context, enlistOnReply == null ? call : namingItself(call), headers, next);
+    if (enlistOnReply == null) {
+      return Contexts.interceptCall(context, call, headers, next);
+    }
+    // The client will roll back a transaction with a call it never heard the end of, possibly
+    // without knowing to tell us: then let go of the branch now, not at its deadline.
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+        Contexts.interceptCall(context, namingItself(call), headers, next)) {
+      @Override
+      public void onCancel() {
+        driver.workAbandoned(txId);
+        super.onCancel();
+      }
+    };
   }
 
   /**

@@ -585,6 +585,11 @@ final class ParticipantDriver implements AutoCloseable {
             "transaction " + txId + " is no longer active here");
   }
 
+  /** A call of a client-enlisted branch was cancelled before its answer reached the client. */
+  void workAbandoned(TxId txId) {
+    post(now -> core.onWorkAbandoned(txId, now));
+  }
+
   /** Snapshot of every branch, taken on the loop. */
   List<BranchView> branches() {
     if (!ready) {

@@ -188,6 +188,13 @@ class EnlistmentAndClientTest {
                         assertThat(e.getStatus().getCode())
                             .isEqualTo(Status.Code.DEADLINE_EXCEEDED)));
     business.held.countDown();
+    // The participant saw its call cancelled: it let go of the branch at once, not at the 30 s
+    // deadline (the commit below cannot name it to anyone).
+    await(
+        "the abandoned branch aborted",
+        () ->
+            runtime.branches().stream()
+                .anyMatch(b -> b.state() == BranchState.ABORTED && b.txId().toString().equals(tx)));
 
     DecreeClient.Result result = client.commit(tx);
 

@@ -210,6 +210,20 @@ public final class ParticipantCore {
     }
   }
 
+  /**
+   * A call that did work in this branch was cancelled before its answer reached the client (its
+   * deadline passed, the connection broke). A client that names participants in its commit rolls
+   * back such a transaction, and may not even know this participant's name to tell it: an ACTIVE
+   * branch aborts now instead of holding its locks until its deadline. Always safe: a branch that
+   * has not voted may abort on its own. A branch past ACTIVE is left to the decision.
+   */
+  public void onWorkAbandoned(TxId txId, long nowMillis) {
+    Branch b = branches.get(txId);
+    if (b != null && b.state() == BranchState.ACTIVE) {
+      abortUnprepared(b, "a business call's answer never reached the client", nowMillis);
+    }
+  }
+
   // ---------------------------------------------------------------- messages
 
   public void onMessage(Message message, long nowMillis) {

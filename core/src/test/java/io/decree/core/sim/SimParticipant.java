@@ -84,6 +84,14 @@ final class SimParticipant {
       core.onEnlisted(txId, deadlineMillis);
       // Ground truth for validity: this branch has work, so a COMMIT needs its YES.
       sim.checker().onEnlisted(txId, ref.name());
+      if (sim.random().nextDouble() < sim.options().dropRate()) {
+        // The call is cancelled before its answer leaves: the client hears a failure (and rolls
+        // back); this side lets go of the branch at once.
+        core.onWorkAbandoned(txId, sim.now());
+        flush();
+        sim.sendToClient(ref.name(), client, () -> done.accept(false));
+        return;
+      }
       sim.sendToClient(ref.name(), client, () -> done.accept(true));
     } else {
       enlist(txId, client, done, 3);
