@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -259,7 +260,7 @@ public final class CoordinatorNode implements AutoCloseable {
 
   /** A response from a participant, turned into a protocol message. */
   public void deliver(Message message) {
-    onLoop(
+    onLoopUnlessFull(
         now -> {
           if (core != null) {
             core.onMessage(message, now);
@@ -268,7 +269,7 @@ public final class CoordinatorNode implements AutoCloseable {
   }
 
   public void sendFailed(TxId txId, ParticipantRef to, String error) {
-    onLoop(
+    onLoopUnlessFull(
         now -> {
           if (core != null) {
             core.onSendFailed(txId, to, error, now);
@@ -398,6 +399,18 @@ public final class CoordinatorNode implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- driver
+
+  /**
+   * For what participants send or fail to receive: with the loop's queue full it is dropped, not
+   * thrown at the sender (which may be the loop itself, sending): the core's timers ask again.
+   */
+  private void onLoopUnlessFull(LongConsumer task) {
+    try {
+      onLoop(task);
+    } catch (RejectedExecutionException full) {
+      // dropped: a vote or an ack is asked for again, a failure is only bookkeeping
+    }
+  }
 
   /** Runs a task on the core's thread, then carries out whatever the core asked for. */
   private void onLoop(LongConsumer task) {

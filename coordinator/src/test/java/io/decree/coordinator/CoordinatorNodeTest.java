@@ -215,6 +215,59 @@ class CoordinatorNodeTest {
         "cannot enlist late");
   }
 
+  @Test
+  void aTransactionWhoseClientNamesItsParticipantsAbortsOnACommitThatNamesNone() throws Exception {
+    var coordinator = start();
+    FakeParticipant a = participant("a");
+    String tx =
+        coordinator
+            .begin(
+                BeginRequest.newBuilder()
+                    .setTimeoutMillis(30_000)
+                    .setParticipantsNamedAtCommit(true)
+                    .build())
+            .getTxId();
+
+    // Another process commits it by id: it cannot know who did work, so it must not commit.
+    TxOutcome outcome = commit(coordinator, tx);
+
+    assertThat(outcome.getOutcome()).isEqualTo(Outcome.ABORTED);
+    assertThat(outcome.getReason()).contains("named by the client that began it");
+    // The client that began it comes too late with its names: the answer stays ABORTED.
+    assertThat(
+            coordinator
+                .commit(namingCommit(tx, a.ref()).toBuilder().setNamesParticipants(true).build())
+                .getOutcome())
+        .isEqualTo(Outcome.ABORTED);
+    assertThat(a.calls).as("nobody was prepared").isEmpty();
+  }
+
+  @Test
+  void aCommitNamingMoreParticipantsThanTheLimitAborts() {
+    var coordinator = start(); // limit: 3 participants per transaction
+    String tx =
+        coordinator.begin(BeginRequest.newBuilder().setTimeoutMillis(30_000).build()).getTxId();
+    var named = new ArrayList<io.decree.proto.v1.ParticipantRef>();
+    for (int i = 0; i < 4; i++) {
+      named.add(
+          io.decree.proto.v1.ParticipantRef.newBuilder()
+              .setName("p" + i)
+              .setAddress("127.0.0.1:" + (20_000 + i))
+              .build());
+    }
+
+    TxOutcome outcome =
+        coordinator.commit(
+            CommitRequest.newBuilder()
+                .setTxId(tx)
+                .addAllParticipants(named)
+                .setNamesParticipants(true)
+                .build());
+
+    assertThat(outcome.getOutcome()).isEqualTo(Outcome.ABORTED);
+    assertThat(outcome.getReason()).contains("the limit is 3");
+  }
+
   private static CommitRequest namingCommit(
       String tx, io.decree.proto.v1.ParticipantRef... participants) {
     return CommitRequest.newBuilder()

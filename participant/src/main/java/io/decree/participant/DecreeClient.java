@@ -80,6 +80,8 @@ public final class DecreeClient implements AutoCloseable {
    */
   private final Map<String, JoinedParticipants> joined = new ConcurrentHashMap<>();
 
+  private volatile long nextSweepMillis;
+
   private DecreeClient(
       List<String> addresses,
       Function<String, Channel> dialer,
@@ -166,11 +168,26 @@ public final class DecreeClient implements AutoCloseable {
    * executor of your own for work that does). Fails with {@link DecreeException}.
    */
   public CompletableFuture<Transaction> beginAsync(Duration timeout, String idempotencyKey) {
+    return beginAsync(timeout, idempotencyKey, true);
+  }
+
+  /**
+   * Begins a transaction that another process (or another client) may commit: its participants
+   * enlist at the coordinator before their work, as with {@link DecreeContext#run}, instead of
+   * being named by this client's commit. It costs a round trip per participant.
+   */
+  public Transaction beginShared(Duration timeout, String idempotencyKey) {
+    return join(beginAsync(timeout, idempotencyKey, false));
+  }
+
+  private CompletableFuture<Transaction> beginAsync(
+      Duration timeout, String idempotencyKey, boolean namedAtCommit) {
     BeginRequest request =
         BeginRequest.newBuilder()
             .setTimeoutMillis(timeout.toMillis())
             .setIdempotencyKey(idempotencyKey)
             .setClientName(clientName)
+            .setParticipantsNamedAtCommit(namedAtCommit)
             .build();
     CompletableFuture<Transaction> began = new CompletableFuture<>();
     this.<BeginResponse>call((stub, observer) -> stub.begin(request, observer))
@@ -183,10 +200,12 @@ public final class DecreeClient implements AutoCloseable {
                         status.getCode(), "begin failed: " + describe(status), error));
                 return;
               }
-              forgetAbandoned();
-              joined.putIfAbsent(
-                  response.getTxId(),
-                  new JoinedParticipants(response.getTxId(), response.getDeadlineUnixMillis()));
+              if (namedAtCommit) {
+                forgetAbandoned();
+                joined.putIfAbsent(
+                    response.getTxId(),
+                    new JoinedParticipants(response.getTxId(), response.getDeadlineUnixMillis()));
+              }
               began.complete(new Transaction(response.getTxId(), response.getDeadlineUnixMillis()));
             });
     return began;
@@ -225,7 +244,7 @@ public final class DecreeClient implements AutoCloseable {
                             + unconfirmed.get(0)
                             + (rolledBack.reason().isEmpty() ? "" : "; " + rolledBack.reason())));
       }
-      request.addAllParticipants(j.named());
+      request.addAllParticipants(j.named()).setNamesParticipants(true);
     }
     CommitRequest built = request.build();
     return outcome(txId, "commit", (stub, observer) -> stub.commit(built, observer));
@@ -269,8 +288,10 @@ public final class DecreeClient implements AutoCloseable {
 
   /** Transactions begun but never committed nor rolled back, long past their deadline. */
   private void forgetAbandoned() {
-    if (joined.size() > ABANDONED_SWEEP_ABOVE) {
-      long before = System.currentTimeMillis() - ABANDONED_GRACE_MILLIS;
+    long now = System.currentTimeMillis();
+    if (joined.size() > ABANDONED_SWEEP_ABOVE && now >= nextSweepMillis) {
+      nextSweepMillis = now + 1_000; // a scan of the map, at most once a second
+      long before = now - ABANDONED_GRACE_MILLIS;
       joined.values().removeIf(j -> j.deadlineUnixMillis() < before);
     }
   }
@@ -337,10 +358,20 @@ public final class DecreeClient implements AutoCloseable {
     int index = current.get();
     String address = addresses.get(Math.floorMod(index, addresses.size()));
     CompletableFuture<T> answer = new CompletableFuture<>();
-    rpc.accept(
-        CoordinatorGrpc.newStub(dialer.apply(address))
-            .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS),
-        UnaryObserver.completing(answer));
+    try {
+      rpc.accept(
+          CoordinatorGrpc.newStub(dialer.apply(address))
+              .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS),
+          UnaryObserver.completing(answer));
+    } catch (RuntimeException e) {
+      // E.g. an address the channel builder refuses: fail this call, never leave it pending.
+      result.completeExceptionally(
+          Status.INTERNAL
+              .withDescription("calling " + address + " failed: " + e)
+              .withCause(e)
+              .asRuntimeException());
+      return;
+    }
     answer.whenComplete(
         (value, error) -> {
           if (error == null) {

@@ -101,15 +101,21 @@ public final class DecreeContext {
       }
       headers.put(TxIdHeader.KEY, joined.txId());
       headers.put(TxIdHeader.ENLIST_ON_REPLY, Long.toString(joined.deadlineUnixMillis()));
-      super.start(
-          new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-            @Override
-            public void onClose(Status status, Metadata trailers) {
-              joined.callEnded(method, status, trailers);
-              super.onClose(status, trailers);
-            }
-          },
-          headers);
+      try {
+        super.start(
+            new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+              @Override
+              public void onClose(Status status, Metadata trailers) {
+                joined.callEnded(method, status, trailers);
+                super.onClose(status, trailers);
+              }
+            },
+            headers);
+      } catch (RuntimeException e) {
+        // Never started, so never closes: count it as ended without an answer.
+        joined.callEnded(method, Status.fromThrowable(e), new Metadata());
+        throw e;
+      }
     }
 
     @Override

@@ -52,7 +52,12 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
               request.getTimeoutMillis() == 0 ? DEFAULT_TIMEOUT_MILLIS : request.getTimeoutMillis();
           node.call(
               (core, callId, now) ->
-                  core.onBegin(callId, request.getIdempotencyKey(), timeout, now),
+                  core.onBegin(
+                      callId,
+                      request.getIdempotencyKey(),
+                      timeout,
+                      request.getParticipantsNamedAtCommit(),
+                      now),
               Replies.to(
                   observer,
                   ClientReply.Began.class,
@@ -95,7 +100,13 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
           List<ParticipantRef> named = named(request.getParticipantsList());
           node.call(
               (core, callId, now) ->
-                  core.onCommit(callId, txId, named, request.getWaitForPhaseTwo(), now),
+                  core.onCommit(
+                      callId,
+                      txId,
+                      named,
+                      request.getNamesParticipants(),
+                      request.getWaitForPhaseTwo(),
+                      now),
               FaultSwitches.COORDINATOR_MISREPORT_COMMITS
                   ? misreported(observer, txId)
                   : outcome(observer));

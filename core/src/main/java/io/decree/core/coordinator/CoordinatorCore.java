@@ -172,6 +172,20 @@ public final class CoordinatorCore {
 
   /** begin: a new transaction, or the one already begun under the same idempotency key. */
   public void onBegin(long callId, String idempotencyKey, long timeoutMillis, long nowMillis) {
+    onBegin(callId, idempotencyKey, timeoutMillis, false, nowMillis);
+  }
+
+  /**
+   * begin; with {@code participantsNamedAtCommit} the client will name the participants with its
+   * commit, and a commit that does not name them aborts the transaction (see {@link #onCommit(long,
+   * TxId, List, boolean, boolean, long)}).
+   */
+  public void onBegin(
+      long callId,
+      String idempotencyKey,
+      long timeoutMillis,
+      boolean participantsNamedAtCommit,
+      long nowMillis) {
     String key = idempotencyKey == null ? "" : idempotencyKey;
     if (!key.isEmpty()) {
       TxId known = byIdempotencyKey.get(key);
@@ -197,7 +211,9 @@ public final class CoordinatorCore {
     lastIdMillis = Math.max(lastIdMillis, Math.max(nowMillis, forgottenBeforeMillis));
     TxId id = new TxId(lastIdMillis, issuer, ++sequence);
     CoordinatorTx tx = new CoordinatorTx(id, key, nowMillis + timeoutMillis, nowMillis);
-    tx.event(nowMillis, "begun");
+    tx.participantsNamedAtCommit = participantsNamedAtCommit;
+    tx.event(
+        nowMillis, participantsNamedAtCommit ? "begun (participants named at commit)" : "begun");
     track(tx);
     undecidedCount++;
     if (!key.isEmpty()) {
@@ -286,17 +302,35 @@ public final class CoordinatorCore {
   /**
    * commit, with the participants the client saw join (each named itself in its business answer:
    * docs/protocol.md, "Enlisting on the way back"): they are enlisted first, then it is {@link
-   * #onCommit}. All or nothing: if one of them cannot join, nothing is enlisted, the commit is
-   * refused and the transaction stays as it was (the client should roll back). Repeating the same
-   * commit is safe: participants already enlisted with the same address are no change.
+   * #onCommit}. All or nothing: a name that conflicts (another address) or comes after phase 1
+   * began is refused and changes nothing; more than the limit aborts. A transaction begun with
+   * participants named at commit is aborted by a commit that does not name them ({@code
+   * namesParticipants} false), and one already aborted answers ABORTED. Repeating the same commit
+   * is safe: participants already enlisted with the same address are no change.
    */
   public void onCommit(
       long callId,
       TxId txId,
       List<ParticipantRef> joining,
+      boolean namesParticipants,
       boolean waitForPhaseTwo,
       long nowMillis) {
     CoordinatorTx tx = txs.get(txId);
+    if (tx != null
+        && tx.phase() == TxPhase.ACTIVE
+        && tx.participantsNamedAtCommit
+        && !namesParticipants) {
+      // Its participants started work without enlisting: a commit that cannot name them (another
+      // process, a client that lost track) would commit without them. Only an abort is safe.
+      abortBeforePrepare(
+          tx,
+          "its participants are named by the client that began it, and this commit named none",
+          nowMillis);
+    }
+    if (tx != null && tx.decision == Decision.ABORT) {
+      onCommit(callId, txId, waitForPhaseTwo, nowMillis); // aborted already: that is the answer
+      return;
+    }
     if (tx != null) {
       List<ParticipantRef> newcomers = new ArrayList<>();
       for (ParticipantRef p : joining) {
@@ -346,15 +380,15 @@ public final class CoordinatorCore {
         return;
       }
       if (tx.participants.size() + newcomers.size() > config.participantsPerTxMax()) {
-        reject(
-            callId,
-            Rejection.RESOURCE_EXHAUSTED,
-            "transaction "
-                + txId
-                + " would have "
+        // The work is done and cannot all be committed: abort, which the client can act on.
+        abortBeforePrepare(
+            tx,
+            "the commit named "
                 + (tx.participants.size() + newcomers.size())
                 + " participants; the limit is "
-                + config.participantsPerTxMax());
+                + config.participantsPerTxMax(),
+            nowMillis);
+        onCommit(callId, txId, waitForPhaseTwo, nowMillis);
         return;
       }
       for (ParticipantRef p : newcomers) {

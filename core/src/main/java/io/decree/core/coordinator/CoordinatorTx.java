@@ -32,6 +32,9 @@ final class CoordinatorTx {
   /** The last decision append failed: the record may or may not be on disk. */
   String decisionUncertainReason = "";
 
+  /** Begun by a client that names the participants with its commit. */
+  boolean participantsNamedAtCommit;
+
   /** Why this node aborted it (in memory only: a decision replayed from the log has none). */
   String abortReason = "";
 

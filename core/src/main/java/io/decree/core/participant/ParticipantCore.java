@@ -60,6 +60,18 @@ public final class ParticipantCore {
    */
   private long forgottenBeforeMillis;
 
+  /**
+   * When this core was rebuilt from the log. A transaction older than that may have had work here,
+   * and even a READ_ONLY vote, which leaves no record: having none proves nothing about it.
+   */
+  private long recoveredAtMillis;
+
+  /**
+   * How far a coordinator's clock (it stamps transaction ids) may run ahead of this participant's:
+   * as the coordinator's own default bound on ids from the future.
+   */
+  private static final long CLOCK_SKEW_MARGIN_MILLIS = 60_000;
+
   public ParticipantCore(ParticipantRef self, ParticipantConfig config) {
     this.self = self;
     this.config = config;
@@ -85,6 +97,7 @@ public final class ParticipantCore {
     if (!branches.isEmpty()) {
       throw new ProtocolViolation("recovery must run on a fresh core");
     }
+    recoveredAtMillis = nowMillis;
     for (ParticipantRecord record : log) {
       if (record instanceof PreparedRecord p) {
         Branch b = branches.computeIfAbsent(p.txId(), id -> recovered(id, nowMillis));
@@ -412,6 +425,13 @@ public final class ParticipantCore {
     if (b == null) {
       if (txId.createdAtMillis() < forgottenBeforeMillis) {
         answer = new Answer(Outcome.UNKNOWN, "forgotten here: older than retention");
+      } else if (txId.createdAtMillis() < recoveredAtMillis + CLOCK_SKEW_MARGIN_MILLIS) {
+        // It may have voted READ_ONLY before a restart (no record), and the others commit with
+        // that: an ABORTED here could contradict a COMMIT. Only those who know may answer.
+        answer =
+            new Answer(
+                Outcome.UNKNOWN,
+                "no record here, but the transaction may predate this participant's restart");
       } else {
         tombstone(txId, nowMillis);
         answer = new Answer(Outcome.ABORTED, "");

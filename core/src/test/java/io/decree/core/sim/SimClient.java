@@ -46,9 +46,11 @@ final class SimClient {
   private void begin(String key) {
     long myStep = ++step;
     long callId = sim.nextCallId();
+    // Half the transactions enlist on the way back: the participants named by the commit.
+    boolean onTheWayBack = sim.random().nextBoolean();
     sim.callCoordinator(
         name,
-        core -> core.onBegin(callId, key, 2_000, sim.now()),
+        core -> core.onBegin(callId, key, 2_000, onTheWayBack, sim.now()),
         callId,
         reply -> {
           if (step != myStep) {
@@ -56,7 +58,7 @@ final class SimClient {
           }
           if (reply instanceof ClientReply.Began began) {
             sim.began(began.txId());
-            work(began.txId(), began.deadlineMillis());
+            work(began.txId(), onTheWayBack ? began.deadlineMillis() : 0);
           } else if (notLeader(reply) && ++attempt < 5) {
             begin(key); // a cluster member that does not lead; the caller now asks another
           } else {
@@ -77,13 +79,13 @@ final class SimClient {
   }
 
   /**
-   * Half the transactions enlist the old way (each participant asks the coordinator before its
-   * work); the other half on the way back: each participant names itself in its answer and the
-   * commit carries the names, so the coordinator first hears of them at commit.
+   * With {@code deadlineMillis} 0 the participants enlist the old way (each asks the coordinator
+   * before its work); otherwise on the way back: each participant names itself in its answer and
+   * the commit carries the names, so the coordinator first hears of them at commit.
    */
   private void work(TxId txId, long deadlineMillis) {
     long myStep = ++step;
-    boolean onTheWayBack = sim.random().nextBoolean();
+    boolean onTheWayBack = deadlineMillis > 0;
     List<SimParticipant> chosen = new ArrayList<>(sim.participants());
     Collections.shuffle(chosen, sim.random());
     int count = 1 + sim.random().nextInt(Math.min(3, chosen.size()));
@@ -100,7 +102,7 @@ final class SimClient {
               p.onDoWork(
                   txId,
                   name,
-                  onTheWayBack ? deadlineMillis : 0,
+                  deadlineMillis,
                   ok -> {
                     if (step != myStep) {
                       return;
@@ -129,7 +131,8 @@ final class SimClient {
         sim.clientsForgetAParticipant() && joined.size() > 1
             ? List.copyOf(joined.subList(1, joined.size()))
             : List.copyOf(joined);
-    decide(txId, (core, callId) -> core.onCommit(callId, txId, named, false, sim.now()));
+    boolean naming = !sim.clientsCommitWithoutNaming();
+    decide(txId, (core, callId) -> core.onCommit(callId, txId, named, naming, false, sim.now()));
   }
 
   private void commit(TxId txId) {

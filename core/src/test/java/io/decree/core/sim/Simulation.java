@@ -86,6 +86,7 @@ final class Simulation {
   private long peerAnswers;
 
   private boolean clientsForgetAParticipant;
+  private boolean clientsCommitWithoutNaming;
 
   Simulation(long seed, SimOptions options) {
     this.seed = seed;
@@ -305,6 +306,20 @@ final class Simulation {
 
   boolean clientsForgetAParticipant() {
     return clientsForgetAParticipant;
+  }
+
+  /**
+   * TEST ONLY: clients that began a transaction naming participants at commit send a commit that
+   * does not say it names them (another process committing it, say). The coordinator must abort
+   * those, so every invariant still holds.
+   */
+  Simulation withClientsCommittingWithoutNaming() {
+    clientsCommitWithoutNaming = true;
+    return this;
+  }
+
+  boolean clientsCommitWithoutNaming() {
+    return clientsCommitWithoutNaming;
   }
 
   boolean faulty() {

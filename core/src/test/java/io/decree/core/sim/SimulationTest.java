@@ -155,6 +155,22 @@ class SimulationTest {
     assertThat(found).anyMatch(v -> v.contains("without a durable YES"));
   }
 
+  @Test
+  void aCommitThatDoesNotNameTheParticipantsOfSuchATransactionAborts() {
+    // The same clients, but their commit (as if from another process) does not name anyone: the
+    // coordinator must abort, never commit without work it cannot see (the checker counts a
+    // participant that did work as enlisted, so a COMMIT without its YES is a violation).
+    for (long seed = 1; seed <= 30; seed++) {
+      assertThat(
+              new Simulation(seed, SimOptions.defaults())
+                  .withClientsCommittingWithoutNaming()
+                  .run()
+                  .violations())
+          .as("seed " + seed)
+          .isEmpty();
+    }
+  }
+
   private static List<String> firstViolations(SimOptions options, int seedsMax) {
     List<String> found = new ArrayList<>();
     for (long seed = 1; seed <= seedsMax && found.isEmpty(); seed++) {
