@@ -278,7 +278,14 @@ public final class EndToEndBench {
               pending.add(answer);
             }
           });
-      return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
+      // Every answer first, failed or not: a rollback while a write still runs could not name
+      // that write's participant, which would then hold this lane's key until its deadline.
+      return CompletableFuture.allOf(
+              pending.stream()
+                  .map(answer -> answer.handle((written, error) -> null))
+                  .toArray(CompletableFuture[]::new))
+          .thenCompose(
+              allAnswered -> CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)));
     }
   }
 
