@@ -22,7 +22,9 @@ import io.decree.proto.v1.BranchStatus;
 import io.decree.proto.v1.CoordinatorAdminGrpc;
 import io.decree.proto.v1.ListBranchesRequest;
 import io.decree.proto.v1.NodeStatusRequest;
+import io.decree.proto.v1.Outcome;
 import io.decree.proto.v1.ParticipantAdminGrpc;
+import io.decree.proto.v1.StatusRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
@@ -159,7 +161,14 @@ public final class JepsenRun {
           finalRead(
               db, history, settled ? FINAL_READ_ATTEMPTS : FINAL_READ_ATTEMPTS_UNSETTLED, settled);
       Map<String, Map<String, String>> branchStates = branchStates(db);
-      facts = new RunFacts(history.ops(), branchStates, inDoubt, finalRead, workload.bankTotal());
+      facts =
+          new RunFacts(
+              history.ops(),
+              branchStates,
+              inDoubt,
+              finalRead,
+              workload.bankTotal(),
+              decisions(db, branchStates));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("run interrupted", e);
@@ -441,6 +450,37 @@ public final class JepsenRun {
         out.put(p, states);
       } catch (StatusRuntimeException e) {
         return null;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * For each transaction some participant holds a branch of, the decision the coordinator logged
+   * (read-only: DescribeTransaction never presumes an abort). Those it no longer holds, or cannot
+   * be asked about, are left out.
+   */
+  private Map<String, String> decisions(
+      DbCluster db, Map<String, Map<String, String>> branchStates) {
+    Map<String, String> out = new TreeMap<>();
+    if (branchStates == null) {
+      return out;
+    }
+    var admin = CoordinatorAdminGrpc.newBlockingStub(channel(db.directAddress(leader(db))));
+    java.util.Set<String> txs = new java.util.TreeSet<>();
+    branchStates.values().forEach(states -> txs.addAll(states.keySet()));
+    for (String tx : txs) {
+      try {
+        Outcome decided =
+            admin
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .describeTransaction(StatusRequest.newBuilder().setTxId(tx).build())
+                .getDecision();
+        if (decided == Outcome.COMMITTED || decided == Outcome.ABORTED) {
+          out.put(tx, decided.name());
+        }
+      } catch (StatusRuntimeException unknownOrDown) {
+        // not held any more (or the coordinator is gone): nothing to compare with
       }
     }
     return out;

@@ -50,7 +50,13 @@ public final class Checkers {
 
   // ---------------------------------------------------------------- agreement
 
-  /** No transaction committed at one participant and aborted at another (participants' logs). */
+  /**
+   * No transaction committed at one participant and aborted at another, and none where a
+   * participant applied the opposite of the decision the coordinator logged (participants' logs and
+   * the coordinator's). The second matters because a participant that aborted before voting keeps
+   * no record: a branch committed against an ABORT can then have no aborted peer to be compared
+   * with.
+   */
   public static Verdict agreement(RunFacts facts) {
     if (facts.branchStates() == null) {
       return Verdict.unknown("agreement", "the participants' branch states could not be read");
@@ -63,20 +69,29 @@ public final class Checkers {
                 states.forEach(
                     (tx, state) ->
                         byTx.computeIfAbsent(tx, t -> new TreeMap<>()).put(participant, state)));
+    Map<String, String> decisions = facts.decisions() == null ? Map.of() : facts.decisions();
     List<String> offending = new ArrayList<>();
     long checked = 0;
     for (var e : byTx.entrySet()) {
-      if (e.getValue().size() < 2) {
+      String decided = decisions.get(e.getKey());
+      if (e.getValue().size() < 2 && decided == null) {
         continue;
       }
       checked++;
       boolean committed = e.getValue().containsValue("COMMITTED");
-      boolean aborted = e.getValue().containsValue("ABORTED");
+      boolean aborted = e.getValue().containsValue("ABORTED") || "ABORTED".equals(decided);
+      committed |= "COMMITTED".equals(decided);
       if (committed && aborted) {
-        offending.add("tx=" + e.getKey() + " branches " + e.getValue());
+        offending.add(
+            "tx="
+                + e.getKey()
+                + " branches "
+                + e.getValue()
+                + (decided == null ? "" : ", coordinator decided " + decided));
       }
     }
-    return Verdict.of("agreement", checked, offending, "multi-participant transactions");
+    return Verdict.of(
+        "agreement", checked, offending, "transactions with two branches or a logged decision");
   }
 
   // ---------------------------------------------------------------- durability

@@ -14,10 +14,24 @@ import java.util.Map;
  *     ("tx state waiting-for"); null for a participant that could not be asked
  * @param finalRead per participant, every key and value read at the end; null if no read succeeded
  * @param bankTotal the money in the bank workload (opening balances), or -1 for other workloads
+ * @param decisions per transaction id seen in {@code branchStates}, the decision the coordinator
+ *     logged (COMMITTED or ABORTED), for those it still holds
  */
 public record RunFacts(
     List<Op> history,
     Map<String, Map<String, String>> branchStates,
     Map<String, List<String>> inDoubtAfterRecovery,
     Map<String, Map<String, Long>> finalRead,
-    long bankTotal) {}
+    long bankTotal,
+    Map<String, String> decisions) {
+
+  /** Without the coordinator's decisions (checkers that do not need them). */
+  public RunFacts(
+      List<Op> history,
+      Map<String, Map<String, String>> branchStates,
+      Map<String, List<String>> inDoubtAfterRecovery,
+      Map<String, Map<String, Long>> finalRead,
+      long bankTotal) {
+    this(history, branchStates, inDoubtAfterRecovery, finalRead, bankTotal, Map.of());
+  }
+}

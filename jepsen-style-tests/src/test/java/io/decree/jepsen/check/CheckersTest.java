@@ -78,6 +78,22 @@ class CheckersTest {
   }
 
   @Test
+  void agreementCatchesABranchCommittedAgainstTheLoggedAbort() {
+    // p2 aborted before voting and kept no record: only the coordinator's ABORT contradicts p1.
+    var states = states("p1", "t1", "COMMITTED", "p1", "t2", "COMMITTED");
+    Verdict broken =
+        Checkers.agreement(
+            new RunFacts(ops, states, null, null, -1, Map.of("t1", "ABORTED", "t2", "COMMITTED")));
+
+    assertThat(broken.validity()).isEqualTo(Validity.INVALID);
+    assertThat(broken.offending())
+        .singleElement()
+        .asString()
+        .contains("t1", "coordinator decided ABORTED");
+    assertThat(broken.checked()).isEqualTo(2);
+  }
+
+  @Test
   void durabilityCatchesAnAcknowledgedWriteThatIsGone() {
     writeOp(Op.OK, 1, "t1", "p1", "p2");
     var good =
