@@ -521,15 +521,9 @@ final class ParticipantDriver implements AutoCloseable {
    * @return OK, or the status to refuse the business call with
    */
   Status startWork(TxId txId) {
-    Boolean started;
-    try {
-      started = ask(now -> core.onWorkStarted(txId, now));
-    } catch (BusyException e) {
-      return Status.UNAVAILABLE.withDescription(e.getMessage());
-    }
-    if (!started) {
-      return Status.FAILED_PRECONDITION.withDescription(
-          "transaction " + txId + " is no longer active here");
+    Status started = startBranch(txId, 0);
+    if (!started.isOk()) {
+      return started;
     }
     CompletableFuture<Status> mine = new CompletableFuture<>();
     CompletableFuture<Status> enlistment = enlisted.putIfAbsent(txId, mine);
@@ -565,13 +559,21 @@ final class ParticipantDriver implements AutoCloseable {
    * @return OK, or the status to refuse the business call with
    */
   Status startWorkEnlistedByClient(TxId txId, long deadlineUnixMillis) {
+    return startBranch(txId, deadlineUnixMillis);
+  }
+
+  /**
+   * Starts (or joins) the branch on the core, with the transaction's deadline when it is known
+   * ({@code > 0}). Blocking: one hop to the core's thread.
+   */
+  private Status startBranch(TxId txId, long deadlineUnixMillis) {
     Boolean started;
     try {
       started =
           ask(
               now -> {
                 boolean ok = core.onWorkStarted(txId, now);
-                if (ok) {
+                if (ok && deadlineUnixMillis > 0) {
                   core.onEnlisted(txId, deadlineUnixMillis);
                 }
                 return ok;

@@ -235,15 +235,7 @@ public final class CoordinatorCore {
     ParticipantProgress known = tx.participants.get(participant.name());
     if (known != null) {
       if (!known.ref.equals(participant)) {
-        reject(
-            callId,
-            Rejection.INVALID_ARGUMENT,
-            "participant '"
-                + participant.name()
-                + "' is already enlisted in "
-                + txId
-                + " at "
-                + known.ref.address());
+        reject(callId, Rejection.INVALID_ARGUMENT, enlistedElsewhere(txId, known, participant));
       } else {
         effects.reply(callId, new ClientReply.Enlisted(txId, tx.deadlineMillis));
       }
@@ -267,8 +259,7 @@ public final class CoordinatorCore {
               + " participants (the limit)");
       return;
     }
-    tx.participants.put(participant.name(), new ParticipantProgress(participant));
-    tx.event(nowMillis, "enlisted " + participant.name());
+    join(tx, participant, "", nowMillis);
     effects.reply(callId, new ClientReply.Enlisted(txId, tx.deadlineMillis));
   }
 
@@ -336,17 +327,7 @@ public final class CoordinatorCore {
       for (ParticipantRef p : joining) {
         ParticipantProgress known = tx.participants.get(p.name());
         if (known != null && !known.ref.equals(p)) {
-          reject(
-              callId,
-              Rejection.INVALID_ARGUMENT,
-              "participant '"
-                  + p.name()
-                  + "' is already enlisted in "
-                  + txId
-                  + " at "
-                  + known.ref.address()
-                  + ", not "
-                  + p.address());
+          reject(callId, Rejection.INVALID_ARGUMENT, enlistedElsewhere(txId, known, p));
           return;
         }
         Optional<ParticipantRef> twin =
@@ -392,8 +373,7 @@ public final class CoordinatorCore {
         return;
       }
       for (ParticipantRef p : newcomers) {
-        tx.participants.put(p.name(), new ParticipantProgress(p));
-        tx.event(nowMillis, "enlisted " + p.name() + " (named by the commit)");
+        join(tx, p, " (named by the commit)", nowMillis);
       }
     }
     onCommit(callId, txId, waitForPhaseTwo, nowMillis);
@@ -409,12 +389,28 @@ public final class CoordinatorCore {
       for (ParticipantRef p : joining) {
         if (!tx.participants.containsKey(p.name())
             && tx.participants.size() < config.participantsPerTxMax()) {
-          tx.participants.put(p.name(), new ParticipantProgress(p));
-          tx.event(nowMillis, "enlisted " + p.name() + " (named by the rollback)");
+          join(tx, p, " (named by the rollback)", nowMillis);
         }
       }
     }
     onRollback(callId, txId, nowMillis);
+  }
+
+  private static void join(CoordinatorTx tx, ParticipantRef p, String how, long nowMillis) {
+    tx.participants.put(p.name(), new ParticipantProgress(p));
+    tx.event(nowMillis, "enlisted " + p.name() + how);
+  }
+
+  private static String enlistedElsewhere(
+      TxId txId, ParticipantProgress known, ParticipantRef other) {
+    return "participant '"
+        + other.name()
+        + "' is already enlisted in "
+        + txId
+        + " at "
+        + known.ref.address()
+        + ", not "
+        + other.address();
   }
 
   /** rollback: aborts unless the decision is already made; then it answers that decision. */
