@@ -81,6 +81,14 @@ final class CoordinatorCommand implements java.util.concurrent.Callable<Integer>
   String electionTimeout;
 
   @Option(
+      names = "--no-leader-watch",
+      description =
+          "Cluster mode: wait out the election timeout even when the leader's process is known to"
+              + " be gone (its coordinator port refuses connections). By default a follower then"
+              + " starts an election at once.")
+  boolean noLeaderWatch;
+
+  @Option(
       names = "--raft-listen",
       paramLabel = "HOST:PORT",
       description =
@@ -178,6 +186,7 @@ final class CoordinatorCommand implements java.util.concurrent.Callable<Integer>
     RatisDecisionLog log = RatisDecisionLog.start(cluster);
     // The log's own deadline (with its clearer "no coordinator quorum" message) fires first.
     long decisionTimeout = cluster.appendTimeoutMillis() + 1_000;
-    return CoordinatorNode.start(options.withCluster(members, self, decisionTimeout), log);
+    return CoordinatorNode.start(
+        options.withCluster(members, self, decisionTimeout).withLeaderWatch(!noLeaderWatch), log);
   }
 }

@@ -16,6 +16,9 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RaftGroupIdProto;
+import org.apache.ratis.proto.RaftProtos.RaftRpcRequestProto;
+import org.apache.ratis.proto.RaftProtos.StartLeaderElectionRequestProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -31,6 +34,7 @@ import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.SizeInBytes;
@@ -234,6 +238,45 @@ public final class ClusterMember implements AutoCloseable {
 
   public boolean isAlive() {
     return division.getInfo().isAlive();
+  }
+
+  /**
+   * Starts an election now, without waiting out the election timeout, if this member still follows
+   * {@code goneLeaderId} and its log ends in the current term. For a leader known to be gone: an
+   * election is always safe in Raft (a needless one costs a term, never a decision), and this one
+   * skips pre-vote, so the other members vote at once instead of waiting for their own timeouts.
+   *
+   * <p>It is the request a Ratis leader sends to the member it hands leadership to, made here in
+   * the gone leader's name: Ratis accepts it only from the leader this member follows, in its term,
+   * and only when this member's log is as long as the one named (its own last entry).
+   *
+   * @return true when this member became a candidate
+   */
+  public boolean startElectionNow(String goneLeaderId) {
+    RaftPeerId gone = RaftPeerId.valueOf(goneLeaderId);
+    TermIndex last = division.getRaftLog().getLastEntryTermIndex();
+    if (!division.getInfo().isFollower()
+        || !gone.equals(division.getInfo().getLeaderId())
+        || last == null
+        || last.getTerm() != division.getInfo().getCurrentTerm()) {
+      return false;
+    }
+    StartLeaderElectionRequestProto request =
+        StartLeaderElectionRequestProto.newBuilder()
+            .setServerRequest(
+                RaftRpcRequestProto.newBuilder()
+                    .setRequestorId(gone.toByteString())
+                    .setReplyId(selfId.toByteString())
+                    .setRaftGroupId(
+                        RaftGroupIdProto.newBuilder().setId(group.getGroupId().toByteString())))
+            .setLeaderLastEntry(last.toProto())
+            .build();
+    try {
+      return server.startLeaderElection(request).getServerReply().getSuccess();
+    } catch (IOException | RuntimeException refused) {
+      log.warn("cluster member {}: could not start an election: {}", selfId, refused.toString());
+      return false;
+    }
   }
 
   /** The voting members in the configuration this member has (committed or not). */

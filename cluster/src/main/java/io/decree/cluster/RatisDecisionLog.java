@@ -324,6 +324,11 @@ public final class RatisDecisionLog implements ReplicatedDecisionLog {
   }
 
   @Override
+  public boolean startElectionNow(String goneLeaderId) {
+    return member.startElectionNow(goneLeaderId);
+  }
+
+  @Override
   public ClusterView view() {
     long term;
     try {

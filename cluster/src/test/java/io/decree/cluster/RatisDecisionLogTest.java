@@ -152,6 +152,43 @@ class RatisDecisionLogTest {
   }
 
   @Test
+  void aFollowerToldItsLeaderIsGoneStartsAnElectionAtOnceAndWinsIt() throws Exception {
+    try (TestCluster cluster = new TestCluster(dir, 3, b -> b)) {
+      cluster.startAll(3);
+      RatisDecisionLog leader = cluster.awaitLeader();
+      DecisionRecord before = decision(Decision.COMMIT);
+      assertThat(await5(leader.appendDecision(before))).isEqualTo(before);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  cluster.followers().stream()
+                      .allMatch(
+                          f ->
+                              f.member().lastAppliedIndex() >= leader.member().lastAppliedIndex()));
+      String gone = leader.member().nodeId();
+      long oldTerm = leader.leaderTerm();
+      RatisDecisionLog follower = cluster.followers().get(0);
+
+      // Only the leader a follower follows can be declared gone, and never by the leader itself.
+      assertThat(follower.startElectionNow("n9")).isFalse();
+      assertThat(leader.startElectionNow(gone)).isFalse();
+
+      cluster.stop(gone);
+      assertThat(follower.startElectionNow(gone)).isTrue();
+
+      RatisDecisionLog next = cluster.awaitLeader();
+      // Its own election, one term up (no pre-vote round and no timeout in between), not one the
+      // other follower's timer started.
+      assertThat(next).isSameAs(follower);
+      assertThat(next.leaderTerm()).isEqualTo(oldTerm + 1);
+      assertThat(decisionsIn(next.recover())).contains(before);
+      // Asking again changes nothing: it follows nobody now.
+      assertThat(next.startElectionNow(gone)).isFalse();
+    }
+  }
+
+  @Test
   void aNewLeaderRecoversEveryAcknowledgedDecision() throws Exception {
     try (TestCluster cluster = new TestCluster(dir, 3, b -> b)) {
       cluster.startAll(3);

@@ -75,6 +75,7 @@ public final class CoordinatorNode implements AutoCloseable {
 
   private volatile long lastLeaderSeenMillis;
   private final Channels channels = new Channels();
+  private final LeaderWatch leaderWatch;
   private final ParticipantPublisher publisher;
   private final GrpcServer server;
   private volatile String advertisedAddress = "";
@@ -129,6 +130,10 @@ public final class CoordinatorNode implements AutoCloseable {
           tick(now);
           flush();
         });
+    this.leaderWatch =
+        cluster != null && options.leaderWatch()
+            ? new LeaderWatch(cluster, options.memberAddresses(), channels::get)
+            : null;
     if (cluster != null) {
       cluster.onLeadershipChange(
           leading ->
@@ -564,6 +569,9 @@ public final class CoordinatorNode implements AutoCloseable {
 
   @Override
   public void close() {
+    if (leaderWatch != null) {
+      leaderWatch.close();
+    }
     server.close();
     loop.close();
     publisher.close();

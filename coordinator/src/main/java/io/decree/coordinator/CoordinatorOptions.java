@@ -21,6 +21,8 @@ import java.util.function.Consumer;
  * @param queueCapacity work waiting for the core thread at most
  * @param memberAddresses in a cluster: every member's id and coordinator gRPC address (host:port),
  *     this one's included; told to participants and used in leader hints. Empty for a single node.
+ * @param leaderWatch in a cluster: replace a leader whose process is gone without waiting out the
+ *     election timeout ({@link LeaderWatch})
  */
 public record CoordinatorOptions(
     Path dataDir,
@@ -32,7 +34,8 @@ public record CoordinatorOptions(
     long decisionTimeoutMillis,
     long tickMillis,
     int queueCapacity,
-    Map<String, String> memberAddresses) {
+    Map<String, String> memberAddresses,
+    boolean leaderWatch) {
 
   public CoordinatorOptions {
     if (dataDir == null) {
@@ -67,7 +70,8 @@ public record CoordinatorOptions(
         5_000,
         10,
         65_536,
-        Map.of());
+        Map.of(),
+        true);
   }
 
   public CoordinatorOptions withProtocol(CoordinatorConfig protocol) {
@@ -96,6 +100,10 @@ public record CoordinatorOptions(
         });
   }
 
+  public CoordinatorOptions withLeaderWatch(boolean leaderWatch) {
+    return with(c -> c.leaderWatch = leaderWatch);
+  }
+
   public CoordinatorOptions withRpcDeadlineMillis(long rpcDeadlineMillis) {
     return with(c -> c.rpcDeadlineMillis = rpcDeadlineMillis);
   }
@@ -114,7 +122,8 @@ public record CoordinatorOptions(
         c.decisionTimeoutMillis,
         c.tickMillis,
         c.queueCapacity,
-        c.memberAddresses);
+        c.memberAddresses,
+        c.leaderWatch);
   }
 
   /** The fields, mutable, for {@link #with}. */
@@ -129,6 +138,7 @@ public record CoordinatorOptions(
     long tickMillis;
     int queueCapacity;
     Map<String, String> memberAddresses;
+    boolean leaderWatch;
 
     Copy(CoordinatorOptions o) {
       dataDir = o.dataDir;
@@ -141,6 +151,7 @@ public record CoordinatorOptions(
       tickMillis = o.tickMillis;
       queueCapacity = o.queueCapacity;
       memberAddresses = o.memberAddresses;
+      leaderWatch = o.leaderWatch;
     }
   }
 }

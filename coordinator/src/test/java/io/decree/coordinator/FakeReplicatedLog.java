@@ -123,6 +123,18 @@ final class FakeReplicatedLog implements ReplicatedDecisionLog {
     return Optional.ofNullable(leader);
   }
 
+  /** Leaders this member was asked to replace early (see {@link LeaderWatch}). */
+  final List<String> electionsStarted = new CopyOnWriteArrayList<>();
+
+  @Override
+  public boolean startElectionNow(String goneLeaderId) {
+    if (!goneLeaderId.equals(leader)) {
+      return false;
+    }
+    electionsStarted.add(goneLeaderId);
+    return true;
+  }
+
   @Override
   public synchronized CompletableFuture<DecisionStatus> readDecision(TxId txId) {
     DecisionRecord d = decisions.get(txId);

@@ -79,6 +79,16 @@ class ClusterProcessTest {
     assertThat(killed).isTrue();
     NodeProcess secondLeader = awaitLeader();
     assertThat(secondLeader).isNotSameAs(firstLeader);
+    // Its process gone, the old leader was replaced without waiting out the election timeout: a
+    // follower saw its port refuse connections and started the election (LeaderWatch).
+    String gone = firstLeader.name().substring(firstLeader.name().lastIndexOf('-') + 1);
+    StringBuilder survivors = new StringBuilder();
+    for (NodeProcess member : cluster.coordinators) {
+      if (member != firstLeader) {
+        survivors.append(member.newOutput(0));
+      }
+    }
+    assertThat(survivors).contains("started an election to replace " + gone);
     cluster.restartWithoutFaults(firstLeader);
 
     long acknowledged = answered.values().stream().filter(o -> o == Outcome.COMMITTED).count();

@@ -44,6 +44,16 @@ public interface ReplicatedDecisionLog extends DecisionLog {
   Optional<String> leaderId();
 
   /**
+   * Starts an election now instead of after the election timeout, if this member still follows
+   * {@code goneLeaderId}: for a leader known to be gone (its process refuses connections). Safe at
+   * any time; a needless election only costs a term.
+   *
+   * @return true when this member became a candidate; false when it does not follow that leader
+   *     (any more) or its log is not current enough to win
+   */
+  boolean startElectionNow(String goneLeaderId);
+
+  /**
    * The decision log's answer for one transaction, linearizable: it reflects every append
    * acknowledged before the read began, whichever member serves it.
    */

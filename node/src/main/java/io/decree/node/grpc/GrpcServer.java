@@ -68,6 +68,10 @@ public final class GrpcServer implements AutoCloseable {
                   }
                 })
             .maxInboundMessageSize(Channels.MAX_MESSAGE_BYTES)
+            // Our channels ping every 30 s to keep long streams alive (see Channels); the server's
+            // default (one ping per 5 min) would answer that with GOAWAY "too_many_pings" and cut
+            // every long-lived stream after about a minute and a half.
+            .permitKeepAliveTime(20, TimeUnit.SECONDS)
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance());
     for (BindableService service : services) {

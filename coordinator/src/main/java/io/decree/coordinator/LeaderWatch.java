@@ -1,0 +1,233 @@
+package io.decree.coordinator;
+
+import io.decree.coordinator.log.ReplicatedDecisionLog;
+import io.grpc.Channel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Lets a follower replace a leader whose process is gone without waiting out the election timeout
+ * (1-2 s by default, and Raft may take up to about twice that to notice: docs/cluster.md).
+ *
+ * <p>A follower keeps a gRPC health watch open to the leader's coordinator address. When that
+ * stream breaks after it was established, the follower tries a plain TCP connect to the same
+ * address. A refused connection means nothing listens there any more: the process was killed,
+ * crashed or stopped. Anything else (a timeout, a stalled or partitioned leader) proves nothing and
+ * is left to Raft's own timeout, so a slow leader keeps the full 1-2 s of grace.
+ *
+ * <p>Once the leader is known to be gone, the followers start an election in member-id order, one
+ * {@link #STAGGER_MILLIS} after the other, each only if it still follows the gone leader by then:
+ * the first usually wins, and two candidates asking at once would split the votes.
+ */
+public final class LeaderWatch implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LeaderWatch.class);
+
+  static final long CHECK_EVERY_MILLIS = 100;
+  static final long STAGGER_MILLIS = 300;
+  static final int PROBE_TIMEOUT_MILLIS = 300;
+  static final int PROBES = 3;
+  static final long PROBE_PAUSE_MILLIS = 100;
+
+  private final ReplicatedDecisionLog cluster;
+  private final Map<String, String> memberAddresses;
+  private final Function<String, Channel> channels;
+  private final ScheduledExecutorService timer;
+
+  /** The leader whose watch got its first answer, null while none has. */
+  private volatile String reached;
+
+  // Timer thread only.
+  private String watched;
+  private ClientCallStreamObserver<HealthCheckRequest> stream;
+
+  /**
+   * @param memberAddresses every member's id and coordinator gRPC address
+   * @param channels a channel to a coordinator address
+   */
+  public LeaderWatch(
+      ReplicatedDecisionLog cluster,
+      Map<String, String> memberAddresses,
+      Function<String, Channel> channels) {
+    this.cluster = cluster;
+    this.memberAddresses = Map.copyOf(memberAddresses);
+    this.channels = channels;
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "decree-leader-watch-" + cluster.memberId());
+              t.setDaemon(true);
+              return t;
+            });
+    timer.scheduleWithFixedDelay(this::followLeader, 0, CHECK_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** Watches the leader this member knows of; stops watching while it leads or knows none. */
+  private void followLeader() {
+    String leader = cluster.leaderId().filter(id -> !id.equals(cluster.memberId())).orElse(null);
+    if (Objects.equals(leader, watched)) {
+      return;
+    }
+    stopWatching();
+    String address = leader == null ? null : memberAddresses.get(leader);
+    if (address == null) {
+      return;
+    }
+    watched = leader;
+    HealthGrpc.newStub(channels.apply(address))
+        .watch(HealthCheckRequest.getDefaultInstance(), new Watch(leader, address));
+  }
+
+  /** The leader this member watches and has reached, if any. */
+  Optional<String> watching() {
+    return Optional.ofNullable(reached);
+  }
+
+  private void stopWatching() {
+    reached = null;
+    if (stream != null) {
+      stream.cancel("the leader changed", null);
+      stream = null;
+    }
+    watched = null;
+  }
+
+  /** One health watch on one leader; it reports only its own end. */
+  private final class Watch
+      implements ClientResponseObserver<HealthCheckRequest, HealthCheckResponse> {
+    private final String leader;
+    private final String address;
+    private volatile boolean established;
+    private ClientCallStreamObserver<HealthCheckRequest> call;
+
+    Watch(String leader, String address) {
+      this.leader = leader;
+      this.address = address;
+    }
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<HealthCheckRequest> requestStream) {
+      call = requestStream;
+      stream = requestStream; // on the timer thread: start() runs there
+    }
+
+    @Override
+    public void onNext(HealthCheckResponse status) {
+      established = true;
+      reached = leader;
+      if (status.getStatus() != HealthCheckResponse.ServingStatus.SERVING) {
+        // A leader that is stopping says so before its port closes; ending the watch here also
+        // keeps it from waiting for this stream while it shuts down.
+        call.cancel("the leader is stopping", null);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      ended();
+    }
+
+    @Override
+    public void onCompleted() {
+      ended();
+    }
+
+    private void ended() {
+      timer.execute(
+          () -> {
+            if (stream != call) {
+              return; // a watch this member already gave up
+            }
+            stream = null;
+            watched = null; // the next check opens a new watch
+            reached = null;
+            // A watch that never got its first answer proves nothing: the leader's gRPC port may
+            // just not be open yet.
+            if (established) {
+              probe(leader, address, PROBES);
+            }
+          });
+    }
+  }
+
+  /**
+   * Tries to connect, a few times {@link #PROBE_PAUSE_MILLIS} apart (a stopping leader announces it
+   * a moment before its port closes), while this member still follows that leader.
+   */
+  private void probe(String leader, String address, int probesLeft) {
+    if (!cluster.leaderId().equals(Optional.of(leader))) {
+      return;
+    }
+    if (refusesConnections(address)) {
+      leaderGone(leader, address);
+    } else if (probesLeft > 1) {
+      timer.schedule(
+          () -> probe(leader, address, probesLeft - 1), PROBE_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void leaderGone(String leader, String address) {
+    List<String> followers =
+        memberAddresses.keySet().stream().filter(id -> !id.equals(leader)).sorted().toList();
+    int rank = followers.indexOf(cluster.memberId());
+    long delay = (rank < 0 ? followers.size() : rank) * STAGGER_MILLIS;
+    log.info(
+        "{}: leader {} at {} refuses connections (its process is gone); starting an election in"
+            + " {} ms unless another member leads by then",
+        cluster.memberId(),
+        leader,
+        address,
+        delay);
+    timer.schedule(
+        () -> {
+          if (cluster.startElectionNow(leader)) {
+            log.info("{}: started an election to replace {}", cluster.memberId(), leader);
+          }
+        },
+        delay,
+        TimeUnit.MILLISECONDS);
+  }
+
+  /** True only when the address answers a TCP connect with a refusal: nothing listens there. */
+  static boolean refusesConnections(String address) {
+    int colon = address.lastIndexOf(':');
+    try (Socket socket = new Socket()) {
+      socket.connect(
+          new InetSocketAddress(
+              address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))),
+          PROBE_TIMEOUT_MILLIS);
+      return false;
+    } catch (ConnectException refused) {
+      return true;
+    } catch (IOException | RuntimeException inconclusive) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    timer.execute(this::stopWatching);
+    timer.shutdown();
+    try {
+      timer.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

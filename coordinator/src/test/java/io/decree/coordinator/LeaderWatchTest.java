@@ -1,0 +1,114 @@
+package io.decree.coordinator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.decree.node.grpc.Channels;
+import io.decree.node.grpc.GrpcServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The watch a follower keeps on its leader: a leader whose process is gone (its port refuses
+ * connections) is replaced at once; a leader that was never reached, or that still accepts
+ * connections, is left to Raft's election timeout.
+ */
+class LeaderWatchTest {
+  private final FakeReplicatedLog log = new FakeReplicatedLog(); // this member is n1
+  private final Channels channels = new Channels();
+  private LeaderWatch watch;
+  private GrpcServer leader;
+
+  @AfterEach
+  void stop() {
+    if (watch != null) {
+      watch.close();
+    }
+    if (leader != null) {
+      leader.close();
+    }
+    channels.close();
+  }
+
+  private LeaderWatch watch(String leaderAddress) {
+    return new LeaderWatch(
+        log, Map.of("n1", "127.0.0.1:1", "n2", leaderAddress, "n3", "127.0.0.1:1"), channels::get);
+  }
+
+  @Test
+  void aLeaderWhoseProcessIsGoneIsReplacedWithoutWaitingForTheElectionTimeout() {
+    leader = GrpcServer.start("127.0.0.1", 0, List.of(), List.of());
+    log.follow("n2");
+    watch = watch("127.0.0.1:" + leader.port());
+    assertThat(within(5_000, () -> watch.watching().isPresent()))
+        .as("the watch reaches the leader")
+        .isTrue();
+
+    leader.close(); // the port now refuses connections, as after a kill -9
+
+    // n1 is first among the followers {n1, n3}: it asks at once.
+    assertThat(within(5_000, () -> !log.electionsStarted.isEmpty())).isTrue();
+    assertThat(log.electionsStarted).containsExactly("n2");
+  }
+
+  @Test
+  void aLeaderNeverReachedIsNotDeclaredGone() throws IOException {
+    int closedPort;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      closedPort = probe.getLocalPort();
+    }
+    log.follow("n2");
+    watch = watch("127.0.0.1:" + closedPort); // refuses from the start: perhaps not listening yet
+
+    assertThat(within(1_500, () -> !log.electionsStarted.isEmpty())).isFalse();
+  }
+
+  @Test
+  void onlyARefusedConnectionCountsAsProofThatTheLeaderIsGone() throws IOException {
+    int port;
+    try (ServerSocket listening = new ServerSocket()) {
+      listening.bind(new InetSocketAddress("127.0.0.1", 0));
+      port = listening.getLocalPort();
+      // A process that is stalled (or stopped) still completes the TCP handshake: not proof.
+      assertThat(LeaderWatch.refusesConnections("127.0.0.1:" + port)).isFalse();
+    }
+    assertThat(LeaderWatch.refusesConnections("127.0.0.1:" + port)).isTrue();
+  }
+
+  @Test
+  void aLeaderThisMemberNoLongerFollowsIsNotReplaced() {
+    leader = GrpcServer.start("127.0.0.1", 0, List.of(), List.of());
+    log.follow("n2");
+    watch = watch("127.0.0.1:" + leader.port());
+    assertThat(within(5_000, () -> watch.watching().isPresent())).isTrue();
+
+    log.follow("n3"); // a new leader is known before the old one goes
+    assertThat(within(5_000, () -> watch.watching().isEmpty())).isTrue();
+    leader.close();
+
+    assertThat(within(1_500, () -> !log.electionsStarted.isEmpty())).isFalse();
+  }
+
+  /** Polls {@code condition} until it holds or {@code millis} pass; bounded in time and count. */
+  private static boolean within(long millis, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    for (int i = 0; i < 1_000 && System.nanoTime() < deadline; i++) {
+      if (condition.getAsBoolean()) {
+        return true;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return condition.getAsBoolean();
+  }
+}
