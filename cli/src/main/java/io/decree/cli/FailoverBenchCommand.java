@@ -34,6 +34,13 @@ final class FailoverBenchCommand implements Callable<Integer> {
   String electionTimeout;
 
   @Option(
+      names = "--no-leader-watch",
+      description =
+          "Members wait out the election timeout instead of replacing a leader whose process is"
+              + " gone at once (to compare).")
+  boolean noLeaderWatch;
+
+  @Option(
       names = "--data-dir",
       description = "Where the nodes' data and logs go (kept). Default: a temporary directory.")
   Path dataDir;
@@ -46,7 +53,8 @@ final class FailoverBenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException, IOException {
     Path root = dataDir != null ? dataDir : Files.createTempDirectory("decree-failover-");
-    FailoverBench.Result result = new FailoverBench(root, rounds, electionTimeout).run();
+    FailoverBench.Result result =
+        new FailoverBench(root, rounds, electionTimeout, !noLeaderWatch).run();
     List<Long> sorted = new ArrayList<>(result.failoverMillis());
     Collections.sort(sorted);
     long median = sorted.get(sorted.size() / 2);
@@ -59,9 +67,10 @@ final class FailoverBenchCommand implements Callable<Integer> {
     if (json) {
       out.printf(
           Locale.ROOT,
-          "{\"rounds\":%d,\"failoverMillis\":%s,\"median\":%d,\"p90\":%d,\"max\":%d,"
+          "{\"rounds\":%d,\"leaderWatch\":%b,\"failoverMillis\":%s,\"median\":%d,\"p90\":%d,\"max\":%d,"
               + "\"leaderMillis\":%s,\"leaderMedian\":%d,\"committed\":%d,\"notCommitted\":%d}%n",
           rounds,
+          !noLeaderWatch,
           result.failoverMillis(),
           median,
           p90,
@@ -74,7 +83,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
       out.printf(
           Locale.ROOT,
           "decree bench-failover: %d leader kills (kill -9 -> first later COMMITTED),"
-              + " election timeout %s ms%n"
+              + " election timeout %s ms%s%n"
               + "  failover   median %d ms  p90 %d ms  max %d ms%n"
               + "  rounds     %s ms%n"
               + "  new leader median %d ms after the kill (rounds %s ms)%n"
@@ -82,6 +91,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
               + "  logs       %s%n",
           rounds,
           electionTimeout,
+          noLeaderWatch ? ", no leader watch" : "",
           median,
           p90,
           max,

@@ -39,20 +39,23 @@ public final class FailoverBench {
   private final Path root;
   private final int rounds;
   private final String electionTimeout;
+  private final boolean leaderWatch;
   private final List<NodeProcess> coordinators = new ArrayList<>();
   private final List<NodeProcess> services = new ArrayList<>();
   private final Channels channels = new Channels();
 
   /**
    * @param electionTimeout passed to each member's --election-timeout (MIN-MAX ms)
+   * @param leaderWatch false: each member runs with --no-leader-watch
    */
-  public FailoverBench(Path root, int rounds, String electionTimeout) {
+  public FailoverBench(Path root, int rounds, String electionTimeout, boolean leaderWatch) {
     if (rounds < 1 || rounds > 100) {
       throw new IllegalArgumentException("bench-failover: --rounds must be 1..100, got " + rounds);
     }
     this.root = root;
     this.rounds = rounds;
     this.electionTimeout = electionTimeout;
+    this.leaderWatch = leaderWatch;
   }
 
   public Result run() throws InterruptedException {
@@ -75,10 +78,8 @@ public final class FailoverBench {
     List<String> addresses = grpc.stream().map(e -> e.substring(e.indexOf('=') + 1)).toList();
     for (int i = 1; i <= 3; i++) {
       String address = addresses.get(i - 1);
-      NodeProcess node =
-          NodeProcess.of(
-              "coordinator-n" + i,
-              root.resolve("coordinator-n" + i + ".log"),
+      List<String> args =
+          new ArrayList<>(
               List.of(
                   "coordinator",
                   "--node-id",
@@ -93,6 +94,11 @@ public final class FailoverBench {
                   String.join(",", grpc),
                   "--election-timeout",
                   electionTimeout));
+      if (!leaderWatch) {
+        args.add("--no-leader-watch");
+      }
+      NodeProcess node =
+          NodeProcess.of("coordinator-n" + i, root.resolve("coordinator-n" + i + ".log"), args);
       coordinators.add(node);
       node.start(START);
     }
