@@ -242,9 +242,10 @@ public final class ClusterMember implements AutoCloseable {
 
   /**
    * Starts an election now, without waiting out the election timeout, if this member still follows
-   * {@code goneLeaderId} and its log ends in the current term. For a leader known to be gone: an
-   * election is always safe in Raft (a needless one costs a term, never a decision), and this one
-   * skips pre-vote, so the other members vote at once instead of waiting for their own timeouts.
+   * {@code goneLeaderId} in {@code term} and its log ends in that term. For a leader known to be
+   * gone: an election is always safe in Raft (a needless one costs a term, never a decision), and
+   * this one skips pre-vote, so the other members vote at once instead of waiting for their own
+   * timeouts.
    *
    * <p>It is the request a Ratis leader sends to the member it hands leadership to, made here in
    * the gone leader's name: Ratis accepts it only from the leader this member follows, in its term,
@@ -252,13 +253,15 @@ public final class ClusterMember implements AutoCloseable {
    *
    * @return true when this member became a candidate
    */
-  public boolean startElectionNow(String goneLeaderId) {
+  public boolean startElectionNow(String goneLeaderId, long term) {
     RaftPeerId gone = RaftPeerId.valueOf(goneLeaderId);
     TermIndex last = division.getRaftLog().getLastEntryTermIndex();
+    // Ratis recognizes the request only in the current term, with a last entry of that term.
     if (!division.getInfo().isFollower()
         || !gone.equals(division.getInfo().getLeaderId())
+        || division.getInfo().getCurrentTerm() != term
         || last == null
-        || last.getTerm() != division.getInfo().getCurrentTerm()) {
+        || last.getTerm() != term) {
       return false;
     }
     StartLeaderElectionRequestProto request =

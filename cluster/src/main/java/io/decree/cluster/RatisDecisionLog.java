@@ -324,8 +324,13 @@ public final class RatisDecisionLog implements ReplicatedDecisionLog {
   }
 
   @Override
-  public boolean startElectionNow(String goneLeaderId) {
-    return member.startElectionNow(goneLeaderId);
+  public long currentTerm() {
+    return member.currentTerm();
+  }
+
+  @Override
+  public boolean startElectionNow(String goneLeaderId, long term) {
+    return member.startElectionNow(goneLeaderId, term);
   }
 
   @Override

@@ -33,6 +33,7 @@ class RatisDecisionLogTest {
   private static final ParticipantRef A = new ParticipantRef("a", "127.0.0.1:9101");
   private static final ParticipantRef B = new ParticipantRef("b", "127.0.0.1:9102");
   private static final AtomicLong SEQUENCE = new AtomicLong();
+  private static final int ELECTION_MIN_MILLIS = 6_000;
 
   @TempDir Path dir;
 
@@ -153,38 +154,43 @@ class RatisDecisionLogTest {
 
   @Test
   void aFollowerToldItsLeaderIsGoneStartsAnElectionAtOnceAndWinsIt() throws Exception {
-    try (TestCluster cluster = new TestCluster(dir, 3, b -> b)) {
+    // Long election timeouts: a new leader within them can only come from startElectionNow.
+    try (TestCluster cluster =
+        new TestCluster(dir, 3, b -> b.electionTimeoutMillis(ELECTION_MIN_MILLIS, 7_000))) {
       cluster.startAll(3);
       RatisDecisionLog leader = cluster.awaitLeader();
       DecisionRecord before = decision(Decision.COMMIT);
       assertThat(await5(leader.appendDecision(before))).isEqualTo(before);
+      long applied = leader.member().lastAppliedIndex();
       await()
           .atMost(Duration.ofSeconds(10))
           .until(
               () ->
                   cluster.followers().stream()
-                      .allMatch(
-                          f ->
-                              f.member().lastAppliedIndex() >= leader.member().lastAppliedIndex()));
+                      .allMatch(f -> f.member().lastAppliedIndex() >= applied));
       String gone = leader.member().nodeId();
-      long oldTerm = leader.leaderTerm();
+      long term = leader.leaderTerm();
       RatisDecisionLog follower = cluster.followers().get(0);
 
-      // Only the leader a follower follows can be declared gone, and never by the leader itself.
-      assertThat(follower.startElectionNow("n9")).isFalse();
-      assertThat(leader.startElectionNow(gone)).isFalse();
+      // Only the leader a follower follows, in its term, can be declared gone; never by itself.
+      assertThat(follower.startElectionNow("n9", term)).isFalse();
+      assertThat(follower.startElectionNow(gone, term - 1)).isFalse();
+      assertThat(leader.startElectionNow(gone, term)).isFalse();
 
+      long stopping = System.nanoTime();
       cluster.stop(gone);
-      assertThat(follower.startElectionNow(gone)).isTrue();
+      assertThat(follower.startElectionNow(gone, term)).isTrue();
 
       RatisDecisionLog next = cluster.awaitLeader();
-      // Its own election, one term up (no pre-vote round and no timeout in between), not one the
-      // other follower's timer started.
+      long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopping);
+      assertThat(elapsed)
+          .as("a leader before any election timeout")
+          .isLessThan(ELECTION_MIN_MILLIS);
       assertThat(next).isSameAs(follower);
-      assertThat(next.leaderTerm()).isEqualTo(oldTerm + 1);
+      assertThat(next.leaderTerm()).isEqualTo(term + 1);
       assertThat(decisionsIn(next.recover())).contains(before);
       // Asking again changes nothing: it follows nobody now.
-      assertThat(next.startElectionNow(gone)).isFalse();
+      assertThat(next.startElectionNow(gone, term + 1)).isFalse();
     }
   }
 

@@ -16,7 +16,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -53,9 +55,13 @@ public final class LeaderWatch implements AutoCloseable {
   /** The leader whose watch got its first answer, null while none has. */
   private volatile String reached;
 
-  // Timer thread only.
+  private volatile boolean closed;
+  private final ScheduledFuture<?> checks;
+  private volatile ScheduledFuture<?> election;
+
+  // Timer thread only (and close(), once the timer has stopped).
   private String watched;
-  private ClientCallStreamObserver<HealthCheckRequest> stream;
+  private volatile ClientCallStreamObserver<HealthCheckRequest> stream;
 
   /**
    * @param memberAddresses every member's id and coordinator gRPC address
@@ -75,11 +81,22 @@ public final class LeaderWatch implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    timer.scheduleWithFixedDelay(this::followLeader, 0, CHECK_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+    this.checks =
+        timer.scheduleWithFixedDelay(
+            this::followLeader, 0, CHECK_EVERY_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   /** Watches the leader this member knows of; stops watching while it leads or knows none. */
   private void followLeader() {
+    try {
+      watchCurrentLeader();
+    } catch (RuntimeException e) {
+      // A periodic task that throws is never run again: log and keep watching.
+      log.warn("{}: leader watch: {}", cluster.memberId(), e.toString());
+    }
+  }
+
+  private void watchCurrentLeader() {
     String leader = cluster.leaderId().filter(id -> !id.equals(cluster.memberId())).orElse(null);
     if (Objects.equals(leader, watched)) {
       return;
@@ -90,8 +107,13 @@ public final class LeaderWatch implements AutoCloseable {
       return;
     }
     watched = leader;
-    HealthGrpc.newStub(channels.apply(address))
-        .watch(HealthCheckRequest.getDefaultInstance(), new Watch(leader, address));
+    try {
+      HealthGrpc.newStub(channels.apply(address))
+          .watch(HealthCheckRequest.getDefaultInstance(), new Watch(leader, address));
+    } catch (RuntimeException e) {
+      stopWatching(); // the next check tries again
+      throw e;
+    }
   }
 
   /** The leader this member watches and has reached, if any. */
@@ -129,6 +151,9 @@ public final class LeaderWatch implements AutoCloseable {
 
     @Override
     public void onNext(HealthCheckResponse status) {
+      if (stream != call) {
+        return; // a watch this member already gave up
+      }
       established = true;
       reached = leader;
       if (status.getStatus() != HealthCheckResponse.ServingStatus.SERVING) {
@@ -149,20 +174,28 @@ public final class LeaderWatch implements AutoCloseable {
     }
 
     private void ended() {
-      timer.execute(
-          () -> {
-            if (stream != call) {
-              return; // a watch this member already gave up
-            }
-            stream = null;
-            watched = null; // the next check opens a new watch
-            reached = null;
-            // A watch that never got its first answer proves nothing: the leader's gRPC port may
-            // just not be open yet.
-            if (established) {
-              probe(leader, address, PROBES);
-            }
-          });
+      if (closed) {
+        return;
+      }
+      try {
+        timer.execute(this::afterEnd);
+      } catch (RejectedExecutionException closing) {
+        // the watch is closing: nothing to do
+      }
+    }
+
+    private void afterEnd() {
+      if (stream != call) {
+        return; // a watch this member already gave up
+      }
+      stream = null;
+      watched = null; // the next check opens a new watch
+      reached = null;
+      // A watch that never got its first answer proves nothing: the leader's gRPC port may just
+      // not be open yet.
+      if (established) {
+        probe(leader, address, PROBES);
+      }
     }
   }
 
@@ -171,18 +204,20 @@ public final class LeaderWatch implements AutoCloseable {
    * a moment before its port closes), while this member still follows that leader.
    */
   private void probe(String leader, String address, int probesLeft) {
+    long term = cluster.currentTerm();
     if (!cluster.leaderId().equals(Optional.of(leader))) {
       return;
     }
     if (refusesConnections(address)) {
-      leaderGone(leader, address);
+      leaderGone(leader, address, term);
     } else if (probesLeft > 1) {
       timer.schedule(
           () -> probe(leader, address, probesLeft - 1), PROBE_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
     }
   }
 
-  private void leaderGone(String leader, String address) {
+  /** {@code leader} led {@code term} when its port was found refusing connections. */
+  private void leaderGone(String leader, String address, long term) {
     List<String> followers =
         memberAddresses.keySet().stream().filter(id -> !id.equals(leader)).sorted().toList();
     int rank = followers.indexOf(cluster.memberId());
@@ -194,14 +229,19 @@ public final class LeaderWatch implements AutoCloseable {
         leader,
         address,
         delay);
-    timer.schedule(
-        () -> {
-          if (cluster.startElectionNow(leader)) {
-            log.info("{}: started an election to replace {}", cluster.memberId(), leader);
-          }
-        },
-        delay,
-        TimeUnit.MILLISECONDS);
+    election =
+        timer.schedule(
+            () -> {
+              if (cluster.startElectionNow(leader, term)) {
+                log.info(
+                    "{}: started an election to replace {} (term {})",
+                    cluster.memberId(),
+                    leader,
+                    term);
+              }
+            },
+            delay,
+            TimeUnit.MILLISECONDS);
   }
 
   /** True only when the address answers a TCP connect with a refusal: nothing listens there. */
@@ -222,12 +262,21 @@ public final class LeaderWatch implements AutoCloseable {
 
   @Override
   public void close() {
-    timer.execute(this::stopWatching);
+    closed = true;
+    // Not shutdownNow(): interrupting an election being started could leave Ratis half-way.
+    checks.cancel(false);
+    ScheduledFuture<?> waiting = election;
+    if (waiting != null) {
+      waiting.cancel(false);
+    }
     timer.shutdown();
     try {
       timer.awaitTermination(1, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (stream != null) {
+      stream.cancel("the coordinator is stopping", null);
     }
   }
 }

@@ -123,16 +123,18 @@ final class FakeReplicatedLog implements ReplicatedDecisionLog {
     return Optional.ofNullable(leader);
   }
 
-  /** Leaders this member was asked to replace early (see {@link LeaderWatch}). */
-  final List<String> electionsStarted = new CopyOnWriteArrayList<>();
+  /** Every request to replace a leader early (see {@link LeaderWatch}), as "leader@term". */
+  final List<String> electionsAsked = new CopyOnWriteArrayList<>();
 
   @Override
-  public boolean startElectionNow(String goneLeaderId) {
-    if (!goneLeaderId.equals(leader)) {
-      return false;
-    }
-    electionsStarted.add(goneLeaderId);
-    return true;
+  public long currentTerm() {
+    return term;
+  }
+
+  @Override
+  public boolean startElectionNow(String goneLeaderId, long term) {
+    electionsAsked.add(goneLeaderId + "@" + term);
+    return goneLeaderId.equals(leader) && term == this.term;
   }
 
   @Override

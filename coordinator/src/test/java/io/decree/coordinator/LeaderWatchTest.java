@@ -4,12 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.decree.node.grpc.Channels;
 import io.decree.node.grpc.GrpcServer;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -52,9 +60,9 @@ class LeaderWatchTest {
 
     leader.close(); // the port now refuses connections, as after a kill -9
 
-    // n1 is first among the followers {n1, n3}: it asks at once.
-    assertThat(within(5_000, () -> !log.electionsStarted.isEmpty())).isTrue();
-    assertThat(log.electionsStarted).containsExactly("n2");
+    // n1 is first among the followers {n1, n3}: it asks at once, for the term n2 led.
+    assertThat(within(5_000, () -> !log.electionsAsked.isEmpty())).isTrue();
+    assertThat(log.electionsAsked).containsExactly("n2@" + log.currentTerm());
   }
 
   @Test
@@ -66,7 +74,59 @@ class LeaderWatchTest {
     log.follow("n2");
     watch = watch("127.0.0.1:" + closedPort); // refuses from the start: perhaps not listening yet
 
-    assertThat(within(1_500, () -> !log.electionsStarted.isEmpty())).isFalse();
+    assertThat(within(2_000, () -> !log.electionsAsked.isEmpty())).isFalse();
+  }
+
+  @Test
+  void aWatchThatBreaksWhileTheLeaderStillListensIsOpenedAgainWithoutAnElection()
+      throws IOException {
+    AtomicInteger watches = new AtomicInteger();
+    // A leader whose watch streams break (say, a proxy resets them) but whose port stays open.
+    Server flaky =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .addService(
+                new HealthGrpc.HealthImplBase() {
+                  @Override
+                  public void watch(
+                      HealthCheckRequest request, StreamObserver<HealthCheckResponse> response) {
+                    watches.incrementAndGet();
+                    response.onNext(
+                        HealthCheckResponse.newBuilder()
+                            .setStatus(HealthCheckResponse.ServingStatus.SERVING)
+                            .build());
+                    response.onError(Status.UNAVAILABLE.withDescription("reset").asException());
+                  }
+                })
+            .build()
+            .start();
+    try {
+      log.follow("n2");
+      watch = watch("127.0.0.1:" + flaky.getPort());
+      assertThat(within(5_000, () -> watches.get() >= 3)).as("the watch is reopened").isTrue();
+      assertThat(log.electionsAsked).isEmpty();
+    } finally {
+      flaky.shutdownNow();
+    }
+  }
+
+  @Test
+  void aFollowerSecondInLineWaitsItsTurnBeforeAsking() {
+    leader = GrpcServer.start("127.0.0.1", 0, List.of(), List.of());
+    log.follow("n2");
+    // Followers in id order: n0, then this member (n1).
+    watch =
+        new LeaderWatch(
+            log,
+            Map.of("n0", "127.0.0.1:1", "n1", "127.0.0.1:1", "n2", "127.0.0.1:" + leader.port()),
+            channels::get);
+    assertThat(within(5_000, () -> watch.watching().isPresent())).isTrue();
+
+    long closed = System.nanoTime();
+    leader.close();
+
+    assertThat(within(5_000, () -> !log.electionsAsked.isEmpty())).isTrue();
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closed))
+        .isGreaterThanOrEqualTo(LeaderWatch.STAGGER_MILLIS);
   }
 
   @Test
@@ -92,7 +152,7 @@ class LeaderWatchTest {
     assertThat(within(5_000, () -> watch.watching().isEmpty())).isTrue();
     leader.close();
 
-    assertThat(within(1_500, () -> !log.electionsStarted.isEmpty())).isFalse();
+    assertThat(within(2_000, () -> !log.electionsAsked.isEmpty())).isFalse();
   }
 
   /** Polls {@code condition} until it holds or {@code millis} pass; bounded in time and count. */

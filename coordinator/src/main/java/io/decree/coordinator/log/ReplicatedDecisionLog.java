@@ -43,15 +43,19 @@ public interface ReplicatedDecisionLog extends DecisionLog {
   /** The member that leads, as far as this one knows. */
   Optional<String> leaderId();
 
+  /** The latest term this member knows of, whether it leads it or not. */
+  long currentTerm();
+
   /**
    * Starts an election now instead of after the election timeout, if this member still follows
-   * {@code goneLeaderId}: for a leader known to be gone (its process refuses connections). Safe at
-   * any time; a needless election only costs a term.
+   * {@code goneLeaderId} in {@code term}: for a leader known to be gone (its process refuses
+   * connections). Safe at any time: the other members still vote only for a log at least as current
+   * as theirs, and a needless election only costs a term.
    *
-   * @return true when this member became a candidate; false when it does not follow that leader
-   *     (any more) or its log is not current enough to win
+   * @return true when this member became a candidate; false when it does not follow that leader in
+   *     that term (any more), or its log does not end in that term yet
    */
-  boolean startElectionNow(String goneLeaderId);
+  boolean startElectionNow(String goneLeaderId, long term);
 
   /**
    * The decision log's answer for one transaction, linearizable: it reflects every append
