@@ -301,6 +301,12 @@ public final class ClusterMember implements AutoCloseable {
     return division.getInfo().getLastAppliedIndex();
   }
 
+  /** The term and index of the last entry in the local Raft log; {0, 0} when it is empty. */
+  public long[] lastLogEntry() {
+    TermIndex last = division.getRaftLog().getLastEntryTermIndex();
+    return last == null ? new long[] {0, 0} : new long[] {last.getTerm(), last.getIndex()};
+  }
+
   DecisionStateMachine stateMachine() {
     return stateMachine;
   }

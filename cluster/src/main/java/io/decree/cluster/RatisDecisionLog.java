@@ -350,7 +350,9 @@ public final class RatisDecisionLog implements ReplicatedDecisionLog {
             .map(p -> new ClusterView.Member(p.id(), p.host() + ":" + p.port()))
             .toList(),
         member.lastAppliedIndex(),
-        member.logStartIndex());
+        member.logStartIndex(),
+        member.lastLogEntry()[0],
+        member.lastLogEntry()[1]);
   }
 
   public ClusterMember member() {

@@ -1,6 +1,10 @@
 package io.decree.coordinator;
 
+import io.decree.coordinator.log.ClusterView;
 import io.decree.coordinator.log.ReplicatedDecisionLog;
+import io.decree.proto.v1.CoordinatorAdminGrpc;
+import io.decree.proto.v1.NodeStatus;
+import io.decree.proto.v1.NodeStatusRequest;
 import io.grpc.Channel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -11,7 +15,6 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -34,9 +37,12 @@ import org.slf4j.LoggerFactory;
  * crashed or stopped. Anything else (a timeout, a stalled or partitioned leader) proves nothing and
  * is left to Raft's own timeout, so a slow leader keeps the full 1-2 s of grace.
  *
- * <p>Once the leader is known to be gone, the followers start an election in member-id order, one
- * {@link #STAGGER_MILLIS} after the other, each only if it still follows the gone leader by then:
- * the first usually wins, and two candidates asking at once would split the votes.
+ * <p>Once the leader is known to be gone, the followers start an election one {@link
+ * #STAGGER_MILLIS} after the other, each only if it still follows the gone leader in the same term
+ * by then. Each asks the other followers for the last entry of their Raft log: the one with the
+ * latest goes first (member id breaks ties), because a candidate whose log is behind a voter's
+ * loses, and two candidates asking at once would split the votes. A follower that does not answer
+ * within {@link #STATUS_TIMEOUT_MILLIS} is not waited for.
  */
 public final class LeaderWatch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LeaderWatch.class);
@@ -46,10 +52,12 @@ public final class LeaderWatch implements AutoCloseable {
   static final int PROBE_TIMEOUT_MILLIS = 300;
   static final int PROBES = 3;
   static final long PROBE_PAUSE_MILLIS = 100;
+  static final long STATUS_TIMEOUT_MILLIS = 300;
 
   private final ReplicatedDecisionLog cluster;
   private final Map<String, String> memberAddresses;
   private final Function<String, Channel> channels;
+  private final long staggerMillis;
   private final ScheduledExecutorService timer;
 
   /** The leader whose watch got its first answer, null while none has. */
@@ -71,9 +79,18 @@ public final class LeaderWatch implements AutoCloseable {
       ReplicatedDecisionLog cluster,
       Map<String, String> memberAddresses,
       Function<String, Channel> channels) {
+    this(cluster, memberAddresses, channels, STAGGER_MILLIS);
+  }
+
+  LeaderWatch(
+      ReplicatedDecisionLog cluster,
+      Map<String, String> memberAddresses,
+      Function<String, Channel> channels,
+      long staggerMillis) {
     this.cluster = cluster;
     this.memberAddresses = Map.copyOf(memberAddresses);
     this.channels = channels;
+    this.staggerMillis = staggerMillis;
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -218,17 +235,35 @@ public final class LeaderWatch implements AutoCloseable {
 
   /** {@code leader} led {@code term} when its port was found refusing connections. */
   private void leaderGone(String leader, String address, long term) {
-    List<String> followers =
-        memberAddresses.keySet().stream().filter(id -> !id.equals(leader)).sorted().toList();
-    int rank = followers.indexOf(cluster.memberId());
-    long delay = (rank < 0 ? followers.size() : rank) * STAGGER_MILLIS;
+    ClusterView self = cluster.view();
+    int before = 0;
+    for (Map.Entry<String, String> member : memberAddresses.entrySet()) {
+      String id = member.getKey();
+      if (id.equals(leader) || id.equals(self.memberId())) {
+        continue;
+      }
+      Optional<NodeStatus> other = status(member.getValue());
+      if (other.isPresent()
+          && goesFirst(
+              other.get().getLastLogTerm(),
+              other.get().getLastLogIndex(),
+              id,
+              self.lastLogTerm(),
+              self.lastLogIndex(),
+              self.memberId())) {
+        before++;
+      }
+    }
+    long delay = before * staggerMillis;
     log.info(
         "{}: leader {} at {} refuses connections (its process is gone); starting an election in"
-            + " {} ms unless another member leads by then",
-        cluster.memberId(),
+            + " {} ms unless another member leads by then ({} follower(s) with a later log or an"
+            + " earlier id go first)",
+        self.memberId(),
         leader,
         address,
-        delay);
+        delay,
+        before);
     election =
         timer.schedule(
             () -> {
@@ -242,6 +277,30 @@ public final class LeaderWatch implements AutoCloseable {
             },
             delay,
             TimeUnit.MILLISECONDS);
+  }
+
+  /** Whether a follower with log (term, index) and this id goes before the other one. */
+  static boolean goesFirst(
+      long term, long index, String id, long otherTerm, long otherIndex, String otherId) {
+    if (term != otherTerm) {
+      return term > otherTerm;
+    }
+    if (index != otherIndex) {
+      return index > otherIndex;
+    }
+    return id.compareTo(otherId) < 0;
+  }
+
+  /** Another member's status, or empty when it does not answer in time. */
+  private Optional<NodeStatus> status(String address) {
+    try {
+      return Optional.of(
+          CoordinatorAdminGrpc.newBlockingStub(channels.apply(address))
+              .withDeadlineAfter(STATUS_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+              .getNodeStatus(NodeStatusRequest.getDefaultInstance()));
+    } catch (RuntimeException unreachable) {
+      return Optional.empty();
+    }
   }
 
   /** True only when the address answers a TCP connect with a refusal: nothing listens there. */

@@ -123,6 +123,9 @@ final class FakeReplicatedLog implements ReplicatedDecisionLog {
     return Optional.ofNullable(leader);
   }
 
+  /** What {@link #view()} reports as this member's last Raft log entry: term, index. */
+  volatile long[] lastLog = {0, 0};
+
   /** Every request to replace a leader early (see {@link LeaderWatch}), as "leader@term". */
   final List<String> electionsAsked = new CopyOnWriteArrayList<>();
 
@@ -158,7 +161,9 @@ final class FakeReplicatedLog implements ReplicatedDecisionLog {
         leaderTerm != 0,
         List.of(new ClusterView.Member("n1", "127.0.0.1:1")),
         0,
-        0);
+        0,
+        lastLog[0],
+        lastLog[1]);
   }
 
   @Override

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.decree.node.grpc.Channels;
 import io.decree.node.grpc.GrpcServer;
+import io.decree.proto.v1.CoordinatorAdminGrpc;
+import io.decree.proto.v1.NodeStatus;
+import io.decree.proto.v1.NodeStatusRequest;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -29,7 +32,11 @@ import org.junit.jupiter.api.Test;
  */
 class LeaderWatchTest {
   private final FakeReplicatedLog log = new FakeReplicatedLog(); // this member is n1
+  private static final long STAGGER_MILLIS = 3_000;
+  private static final long LAST_LOG_TERM = 7;
+
   private final Channels channels = new Channels();
+  private final List<GrpcServer> peers = new java.util.ArrayList<>();
   private LeaderWatch watch;
   private GrpcServer leader;
 
@@ -41,6 +48,7 @@ class LeaderWatchTest {
     if (leader != null) {
       leader.close();
     }
+    peers.forEach(GrpcServer::close);
     channels.close();
   }
 
@@ -109,24 +117,101 @@ class LeaderWatchTest {
     }
   }
 
-  @Test
-  void aFollowerSecondInLineWaitsItsTurnBeforeAsking() {
+  /** A follower n0 whose last log entry is at {@code index}, in the term of this member's. */
+  private GrpcServer peerAt(long index) {
+    return peer(LAST_LOG_TERM, index);
+  }
+
+  /** A follower n0 that answers status with the given last log entry. */
+  private GrpcServer peer(long lastLogTerm, long lastLogIndex) {
+    GrpcServer peer =
+        GrpcServer.start(
+            "127.0.0.1",
+            0,
+            List.of(
+                new CoordinatorAdminGrpc.CoordinatorAdminImplBase() {
+                  @Override
+                  public void getNodeStatus(
+                      NodeStatusRequest request, StreamObserver<NodeStatus> response) {
+                    response.onNext(
+                        NodeStatus.newBuilder()
+                            .setMemberId("n0")
+                            .setLastLogTerm(lastLogTerm)
+                            .setLastLogIndex(lastLogIndex)
+                            .build());
+                    response.onCompleted();
+                  }
+                }),
+            List.of());
+    peers.add(peer);
+    return peer;
+  }
+
+  /** This member (n1) follows n2; the other follower is n0; elections wait 3 s per rank. */
+  private long millisFromLeaderGoneToElection(GrpcServer otherFollower) {
     leader = GrpcServer.start("127.0.0.1", 0, List.of(), List.of());
     log.follow("n2");
-    // Followers in id order: n0, then this member (n1).
+    log.lastLog = new long[] {LAST_LOG_TERM, 10};
     watch =
         new LeaderWatch(
             log,
-            Map.of("n0", "127.0.0.1:1", "n1", "127.0.0.1:1", "n2", "127.0.0.1:" + leader.port()),
-            channels::get);
+            Map.of(
+                "n0", "127.0.0.1:" + otherFollower.port(),
+                "n1", "127.0.0.1:1",
+                "n2", "127.0.0.1:" + leader.port()),
+            channels::get,
+            STAGGER_MILLIS);
     assertThat(within(5_000, () -> watch.watching().isPresent())).isTrue();
-
     long closed = System.nanoTime();
     leader.close();
+    assertThat(within(STAGGER_MILLIS + 5_000, () -> !log.electionsAsked.isEmpty())).isTrue();
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closed);
+  }
 
-    assertThat(within(5_000, () -> !log.electionsAsked.isEmpty())).isTrue();
+  @Test
+  void aFollowerWhoseLogIsAsLateButWhoseIdIsLaterWaitsItsTurn() {
+    long waited = millisFromLeaderGoneToElection(peerAt(10));
+    assertThat(waited).isGreaterThanOrEqualTo(STAGGER_MILLIS);
+  }
+
+  @Test
+  void aFollowerWithALaterLogGoesFirstWhateverItsId() {
+    long waited = millisFromLeaderGoneToElection(peerAt(9));
+    assertThat(waited).as("asked before the other follower's turn").isLessThan(STAGGER_MILLIS);
+  }
+
+  @Test
+  void aFollowerThatDoesNotAnswerIsNotWaitedFor() throws IOException {
+    int closedPort;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      closedPort = probe.getLocalPort();
+    }
+    leader = GrpcServer.start("127.0.0.1", 0, List.of(), List.of());
+    log.follow("n2");
+    watch =
+        new LeaderWatch(
+            log,
+            Map.of(
+                "n0", "127.0.0.1:" + closedPort,
+                "n1", "127.0.0.1:1",
+                "n2", "127.0.0.1:" + leader.port()),
+            channels::get,
+            STAGGER_MILLIS);
+    assertThat(within(5_000, () -> watch.watching().isPresent())).isTrue();
+    long closed = System.nanoTime();
+    leader.close();
+    assertThat(within(STAGGER_MILLIS + 5_000, () -> !log.electionsAsked.isEmpty())).isTrue();
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closed))
-        .isGreaterThanOrEqualTo(LeaderWatch.STAGGER_MILLIS);
+        .isLessThan(STAGGER_MILLIS);
+  }
+
+  @Test
+  void followersGoInOrderOfTheirLastLogEntryThenOfTheirId() {
+    assertThat(LeaderWatch.goesFirst(6, 1, "n3", 5, 99, "n1")).isTrue(); // later term
+    assertThat(LeaderWatch.goesFirst(5, 11, "n3", 5, 10, "n1")).isTrue(); // same term, longer
+    assertThat(LeaderWatch.goesFirst(5, 10, "n1", 5, 10, "n3")).isTrue(); // same log, earlier id
+    assertThat(LeaderWatch.goesFirst(5, 10, "n3", 5, 10, "n1")).isFalse();
+    assertThat(LeaderWatch.goesFirst(5, 9, "n1", 5, 10, "n3")).isFalse();
   }
 
   @Test

@@ -250,7 +250,9 @@ public final class CoordinatorAdminService extends CoordinatorAdminGrpc.Coordina
                   .setMemberId(view.memberId())
                   .setTerm(view.currentTerm())
                   .setLastAppliedIndex(view.lastAppliedIndex())
-                  .setLogStartIndex(view.logStartIndex());
+                  .setLogStartIndex(view.logStartIndex())
+                  .setLastLogTerm(view.lastLogTerm())
+                  .setLastLogIndex(view.lastLogIndex());
               view.leaderId()
                   .ifPresent(
                       l -> status.setLeaderId(l).setLeaderAddress(addresses.getOrDefault(l, "")));

@@ -40,8 +40,7 @@ final class ParticipantStream {
   private final Consumer<ProtocolReply> onReply;
   private final BiConsumer<TxId, String> onFailed;
   private final Consumer<List<Message>> onUnsupported;
-  private final Set<TxId> unanswered = ConcurrentHashMap.newKeySet();
-  private StreamObserver<ProtocolRequest> requests; // guarded by this; null: not open
+  private Call current; // guarded by this; null: no stream open
 
   /**
    * Since when the open stream has waited for a reply without one: set at open, at each reply, and
@@ -83,74 +82,82 @@ final class ParticipantStream {
 
   void send(Message message, ProtocolRequest request) {
     TxId txId = message.txId();
-    if (unanswered.size() >= UNANSWERED_MAX && !unanswered.contains(txId)) {
-      onFailed.accept(
-          txId,
-          "RESOURCE_EXHAUSTED: "
-              + UNANSWERED_MAX
-              + " transactions already wait for this participant's replies");
-      return;
-    }
     synchronized (this) {
-      if (requests != null
-          && !unanswered.isEmpty()
+      Call call = current;
+      if (call != null
+          && !call.unanswered.isEmpty()
           && System.nanoTime() - quietSinceNanos > silenceMaxNanos) {
-        // Cancelling ends the call: its replies observer fails what waits, and drops the stream.
-        requests.onError(
+        // Cancelling ends the call: its end fails what waits on it (and only that).
+        call.requests.onError(
             Status.DEADLINE_EXCEEDED
                 .withDescription(
                     "no reply on the stream for over "
                         + TimeUnit.NANOSECONDS.toMillis(silenceMaxNanos)
                         + " ms")
                 .asRuntimeException());
-        requests = null; // a cancelled call takes no more messages; its end may come later
+        current = call = null; // a cancelled call takes no more messages; its end may come later
       }
-      if (unanswered.isEmpty()) {
-        quietSinceNanos = System.nanoTime();
+      if (call != null
+          && call.unanswered.size() >= UNANSWERED_MAX
+          && !call.unanswered.contains(txId)) {
+        onFailed.accept(
+            txId,
+            "RESOURCE_EXHAUSTED: "
+                + UNANSWERED_MAX
+                + " transactions already wait for this participant's replies");
+        return;
       }
-      unanswered.add(txId);
-      if (requests == null) {
-        Replies replies = new Replies();
-        StreamObserver<ProtocolRequest> opened = ParticipantGrpc.newStub(channel).exchange(replies);
-        if (replies.ended) {
-          // The call failed at once, on this thread (the channel is down or backing off): its
-          // error reached ended() before there was a stream to forget. Keeping it would send
-          // every later request into a closed call; the next send tries a new one.
+      if (call == null) {
+        Call opened = new Call();
+        opened.requests = ParticipantGrpc.newStub(channel).exchange(opened);
+        if (opened.ended) {
+          // The call failed at once, on this thread (the channel is down or backing off). Keeping
+          // it would send every later request into a closed call; the next send tries a new one.
+          onFailed.accept(txId, opened.why);
           return;
         }
-        // Under this lock: an error arriving on a transport thread now finds requests == stream.
-        requests = opened;
-        replies.stream = opened;
+        current = call = opened;
+        quietSinceNanos = System.nanoTime();
+      } else if (call.unanswered.isEmpty()) {
         quietSinceNanos = System.nanoTime();
       }
+      call.unanswered.add(txId);
       if (beforeFirstReply != null && beforeFirstReply.size() < UNANSWERED_MAX) {
         beforeFirstReply.add(message);
       }
-      requests.onNext(request);
+      call.requests.onNext(request);
     }
   }
 
   /** Ends the stream (the coordinator stops or steps down). */
   synchronized void close() {
-    if (requests != null) {
+    if (current != null) {
       try {
-        requests.onCompleted();
+        current.requests.onCompleted();
       } catch (IllegalStateException alreadyCancelled) {
         // the call broke first; nothing to end
       }
-      requests = null;
+      current = null;
     }
   }
 
-  private final class Replies implements StreamObserver<ProtocolReply> {
-    private StreamObserver<ProtocolRequest> stream; // the requests side of this same call
+  /**
+   * One Exchange call: its requests side, and the transactions that wait on it. A call's end fails
+   * only its own waiters, so the late end of a call already replaced cannot touch the next one's.
+   */
+  private final class Call implements StreamObserver<ProtocolReply> {
+    private final Set<TxId> unanswered = ConcurrentHashMap.newKeySet();
+    private StreamObserver<ProtocolRequest> requests;
     private volatile boolean ended;
+    private volatile String why = "";
 
     @Override
     public void onNext(ProtocolReply reply) {
       synchronized (ParticipantStream.this) {
         beforeFirstReply = null; // it speaks Exchange
-        quietSinceNanos = System.nanoTime();
+        if (current == this) {
+          quietSinceNanos = System.nanoTime();
+        }
       }
       try {
         unanswered.remove(TxId.parse(reply.getTxId()));
@@ -166,11 +173,14 @@ final class ParticipantStream {
       if (status.getCode() == Status.Code.UNIMPLEMENTED) {
         List<Message> resend;
         synchronized (ParticipantStream.this) {
+          why = "the participant has no Exchange stream";
           ended = true;
           unsupported = true;
           resend = beforeFirstReply == null ? List.of() : List.copyOf(beforeFirstReply);
           beforeFirstReply = null;
-          requests = null;
+          if (current == this) {
+            current = null;
+          }
         }
         unanswered.clear();
         onUnsupported.accept(resend);
@@ -189,9 +199,10 @@ final class ParticipantStream {
 
     private void ended(String why) {
       synchronized (ParticipantStream.this) {
+        this.why = why;
         ended = true;
-        if (stream != null && requests == stream) {
-          requests = null; // the next send opens a new stream (unless a newer one is open)
+        if (current == this) {
+          current = null; // the next send opens a new stream
         }
       }
       List<TxId> waiting = List.copyOf(unanswered);

@@ -10,6 +10,8 @@ import java.util.Optional;
  * @param currentTerm the Raft term this member is in (whether or not it leads)
  * @param lastAppliedIndex the last log entry this member applied
  * @param logStartIndex the first entry still in its log (later than 0 once purged after a snapshot)
+ * @param lastLogTerm the term of the last entry in its log (written, perhaps not committed)
+ * @param lastLogIndex the index of that entry
  */
 public record ClusterView(
     String memberId,
@@ -18,7 +20,9 @@ public record ClusterView(
     boolean leading,
     List<Member> members,
     long lastAppliedIndex,
-    long logStartIndex) {
+    long logStartIndex,
+    long lastLogTerm,
+    long lastLogIndex) {
 
   /** A member and the address its peers replicate to. */
   public record Member(String id, String raftAddress) {}
