@@ -34,6 +34,14 @@ final class FailoverBenchCommand implements Callable<Integer> {
   String electionTimeout;
 
   @Option(
+      names = "--load",
+      defaultValue = "0",
+      description =
+          "Clients committing back to back all along besides the measuring one (the Raft log"
+              + " grows while the leader dies). Default: ${DEFAULT-VALUE}.")
+  int load;
+
+  @Option(
       names = "--no-leader-watch",
       description =
           "Members wait out the election timeout instead of replacing a leader whose process is"
@@ -54,7 +62,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException, IOException {
     Path root = dataDir != null ? dataDir : Files.createTempDirectory("decree-failover-");
     FailoverBench.Result result =
-        new FailoverBench(root, rounds, electionTimeout, !noLeaderWatch).run();
+        new FailoverBench(root, rounds, electionTimeout, !noLeaderWatch, load).run();
     List<Long> sorted = new ArrayList<>(result.failoverMillis());
     Collections.sort(sorted);
     long median = sorted.get(sorted.size() / 2);
@@ -67,9 +75,10 @@ final class FailoverBenchCommand implements Callable<Integer> {
     if (json) {
       out.printf(
           Locale.ROOT,
-          "{\"rounds\":%d,\"leaderWatch\":%b,\"failoverMillis\":%s,\"median\":%d,\"p90\":%d,\"max\":%d,"
+          "{\"rounds\":%d,\"load\":%d,\"leaderWatch\":%b,\"failoverMillis\":%s,\"median\":%d,\"p90\":%d,\"max\":%d,"
               + "\"leaderMillis\":%s,\"leaderMedian\":%d,\"committed\":%d,\"notCommitted\":%d}%n",
           rounds,
+          load,
           !noLeaderWatch,
           result.failoverMillis(),
           median,
@@ -83,7 +92,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
       out.printf(
           Locale.ROOT,
           "decree bench-failover: %d leader kills (kill -9 -> first later COMMITTED),"
-              + " election timeout %s ms%s%n"
+              + " election timeout %s ms%s, %d background clients%n"
               + "  failover   median %d ms  p90 %d ms  max %d ms%n"
               + "  rounds     %s ms%n"
               + "  new leader median %d ms after the kill (rounds %s ms)%n"
@@ -92,6 +101,7 @@ final class FailoverBenchCommand implements Callable<Integer> {
           rounds,
           electionTimeout,
           noLeaderWatch ? ", no leader watch" : "",
+          load,
           median,
           p90,
           max,

@@ -40,6 +40,8 @@ public final class FailoverBench {
   private final int rounds;
   private final String electionTimeout;
   private final boolean leaderWatch;
+  private final int backgroundLoad;
+  private volatile boolean stopLoad;
   private final List<NodeProcess> coordinators = new ArrayList<>();
   private final List<NodeProcess> services = new ArrayList<>();
   private final Channels channels = new Channels();
@@ -47,11 +49,19 @@ public final class FailoverBench {
   /**
    * @param electionTimeout passed to each member's --election-timeout (MIN-MAX ms)
    * @param leaderWatch false: each member runs with --no-leader-watch
+   * @param backgroundLoad clients committing back to back all along, besides the measuring one (so
+   *     the Raft log grows while the leader is killed)
    */
-  public FailoverBench(Path root, int rounds, String electionTimeout, boolean leaderWatch) {
+  public FailoverBench(
+      Path root, int rounds, String electionTimeout, boolean leaderWatch, int backgroundLoad) {
     if (rounds < 1 || rounds > 100) {
       throw new IllegalArgumentException("bench-failover: --rounds must be 1..100, got " + rounds);
     }
+    if (backgroundLoad < 0 || backgroundLoad > 64) {
+      throw new IllegalArgumentException(
+          "bench-failover: --load must be 0..64, got " + backgroundLoad);
+    }
+    this.backgroundLoad = backgroundLoad;
     this.root = root;
     this.rounds = rounds;
     this.electionTimeout = electionTimeout;
@@ -124,7 +134,15 @@ public final class FailoverBench {
     List<Long> elections = new ArrayList<>();
     AtomicLong committed = new AtomicLong();
     AtomicLong notCommitted = new AtomicLong();
+    List<Thread> load = new ArrayList<>();
     try (DecreeClient client = DecreeClient.create(addresses, Duration.ofSeconds(5), "bench")) {
+      for (int i = 0; i < backgroundLoad; i++) {
+        Thread t =
+            new Thread(() -> commitUntilStopped(client, committed, notCommitted), "load-" + i);
+        t.setDaemon(true);
+        t.start();
+        load.add(t);
+      }
       for (int round = 0; round < rounds; round++) {
         NodeProcess leader = awaitLeader();
         // Warm: commits flow before the kill.
@@ -163,8 +181,25 @@ public final class FailoverBench {
         // Let the restarted JVM warm up and catch up, so it does not steal the next round's CPU.
         Thread.sleep(SETTLE_MILLIS);
       }
+      stopLoad = true;
+      for (Thread t : load) {
+        t.join(TimeUnit.SECONDS.toMillis(30));
+      }
     }
     return new Result(failovers, elections, committed.get(), notCommitted.get());
+  }
+
+  private void commitUntilStopped(
+      DecreeClient client, AtomicLong committed, AtomicLong notCommitted) {
+    while (!stopLoad) {
+      if (!commitOne(client, committed, notCommitted)) {
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
   }
 
   /** Begin, a write at both services, commit: true when answered COMMITTED. */
