@@ -123,7 +123,11 @@ final class ClusterStatusCommand extends AdminSubcommand {
         out.println(
             "  raft log:         applied through "
                 + s.getLastAppliedIndex()
-                + ", starts at "
+                + ", last entry "
+                + s.getLastLogIndex()
+                + " (term "
+                + s.getLastLogTerm()
+                + "), starts at "
                 + s.getLogStartIndex()
                 + (s.getLogStartIndex() > 0 ? " (purged up to a snapshot)" : ""));
         StringBuilder members = new StringBuilder();
