@@ -16,19 +16,32 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A gRPC server with health checking and reflection, bound to one host and port. Requests larger
  * than {@link Channels#MAX_MESSAGE_BYTES} are refused by gRPC with RESOURCE_EXHAUSTED.
  */
 public final class GrpcServer implements AutoCloseable {
+  /**
+   * Threads for the calls that may block (business services). A fixed set fed from a queue, not
+   * gRPC's default cached pool: under load a busy worker takes the next call without parking, where
+   * the cached pool's hand-off wakes a thread for every step of every call (docs/benchmarks.md).
+   * Calls of the protocol services run on the transport threads and never wait behind these.
+   */
+  static final int WORKER_THREADS = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
+
   private final Server server;
   private final HealthStatusManager health;
+  private final ThreadPoolExecutor workers;
 
-  private GrpcServer(Server server, HealthStatusManager health) {
+  private GrpcServer(Server server, HealthStatusManager health, ThreadPoolExecutor workers) {
     this.server = server;
     this.health = health;
+    this.workers = workers;
   }
 
   /**
@@ -56,8 +69,23 @@ public final class GrpcServer implements AutoCloseable {
       Set<String> nonBlockingServices) {
     HealthStatusManager health = new HealthStatusManager();
     Executor direct = Runnable::run;
+    AtomicInteger threadIds = new AtomicInteger();
+    ThreadPoolExecutor workers =
+        new ThreadPoolExecutor(
+            WORKER_THREADS,
+            WORKER_THREADS,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "grpc-worker-" + threadIds.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    workers.allowCoreThreadTimeOut(true);
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+            .executor(workers)
             .callExecutor(
                 new ServerCallExecutorSupplier() {
                   @Override
@@ -78,8 +106,9 @@ public final class GrpcServer implements AutoCloseable {
       builder.addService(ServerInterceptors.intercept(service.bindService(), interceptors));
     }
     try {
-      return new GrpcServer(builder.build().start(), health);
+      return new GrpcServer(builder.build().start(), health, workers);
     } catch (IOException e) {
+      workers.shutdown();
       throw new UncheckedIOException(
           "cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")", e);
     }
@@ -102,5 +131,6 @@ public final class GrpcServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
+    workers.shutdown();
   }
 }
