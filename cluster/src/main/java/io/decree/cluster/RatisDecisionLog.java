@@ -335,6 +335,7 @@ public final class RatisDecisionLog implements ReplicatedDecisionLog {
 
   @Override
   public ClusterView view() {
+    long[] lastLog = member.lastLogEntry();
     long term;
     try {
       term = member.currentTerm();
@@ -351,8 +352,8 @@ public final class RatisDecisionLog implements ReplicatedDecisionLog {
             .toList(),
         member.lastAppliedIndex(),
         member.logStartIndex(),
-        member.lastLogEntry()[0],
-        member.lastLogEntry()[1]);
+        lastLog[0],
+        lastLog[1]);
   }
 
   public ClusterMember member() {

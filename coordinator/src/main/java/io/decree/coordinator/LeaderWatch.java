@@ -60,16 +60,12 @@ public final class LeaderWatch implements AutoCloseable {
   private final long staggerMillis;
   private final ScheduledExecutorService timer;
 
-  /** The leader whose watch got its first answer, null while none has. */
-  private volatile String reached;
-
   private volatile boolean closed;
   private final ScheduledFuture<?> checks;
   private volatile ScheduledFuture<?> election;
 
-  // Timer thread only (and close(), once the timer has stopped).
-  private String watched;
-  private volatile ClientCallStreamObserver<HealthCheckRequest> stream;
+  /** The watch on the leader this member follows; null while it leads or knows none. */
+  private volatile Watch current;
 
   /**
    * @param memberAddresses every member's id and coordinator gRPC address
@@ -115,7 +111,7 @@ public final class LeaderWatch implements AutoCloseable {
 
   private void watchCurrentLeader() {
     String leader = cluster.leaderId().filter(id -> !id.equals(cluster.memberId())).orElse(null);
-    if (Objects.equals(leader, watched)) {
+    if (Objects.equals(leader, current == null ? null : current.leader)) {
       return;
     }
     stopWatching();
@@ -123,10 +119,11 @@ public final class LeaderWatch implements AutoCloseable {
     if (address == null) {
       return;
     }
-    watched = leader;
+    Watch watch = new Watch(leader, address);
+    current = watch;
     try {
       HealthGrpc.newStub(channels.apply(address))
-          .watch(HealthCheckRequest.getDefaultInstance(), new Watch(leader, address));
+          .watch(HealthCheckRequest.getDefaultInstance(), watch);
     } catch (RuntimeException e) {
       stopWatching(); // the next check tries again
       throw e;
@@ -135,16 +132,16 @@ public final class LeaderWatch implements AutoCloseable {
 
   /** The leader this member watches and has reached, if any. */
   Optional<String> watching() {
-    return Optional.ofNullable(reached);
+    Watch watch = current;
+    return watch != null && watch.established ? Optional.of(watch.leader) : Optional.empty();
   }
 
   private void stopWatching() {
-    reached = null;
-    if (stream != null) {
-      stream.cancel("the leader changed", null);
-      stream = null;
+    Watch watch = current;
+    current = null;
+    if (watch != null) {
+      watch.cancel("the leader changed");
     }
-    watched = null;
   }
 
   /** One health watch on one leader; it reports only its own end. */
@@ -153,7 +150,7 @@ public final class LeaderWatch implements AutoCloseable {
     private final String leader;
     private final String address;
     private volatile boolean established;
-    private ClientCallStreamObserver<HealthCheckRequest> call;
+    private volatile ClientCallStreamObserver<HealthCheckRequest> call;
 
     Watch(String leader, String address) {
       this.leader = leader;
@@ -163,16 +160,20 @@ public final class LeaderWatch implements AutoCloseable {
     @Override
     public void beforeStart(ClientCallStreamObserver<HealthCheckRequest> requestStream) {
       call = requestStream;
-      stream = requestStream; // on the timer thread: start() runs there
+    }
+
+    void cancel(String why) {
+      if (call != null) {
+        call.cancel(why, null);
+      }
     }
 
     @Override
     public void onNext(HealthCheckResponse status) {
-      if (stream != call) {
+      if (current != this) {
         return; // a watch this member already gave up
       }
       established = true;
-      reached = leader;
       if (status.getStatus() != HealthCheckResponse.ServingStatus.SERVING) {
         // A leader that is stopping says so before its port closes; ending the watch here also
         // keeps it from waiting for this stream while it shuts down.
@@ -202,12 +203,10 @@ public final class LeaderWatch implements AutoCloseable {
     }
 
     private void afterEnd() {
-      if (stream != call) {
+      if (current != this) {
         return; // a watch this member already gave up
       }
-      stream = null;
-      watched = null; // the next check opens a new watch
-      reached = null;
+      current = null; // the next check opens a new watch
       // A watch that never got its first answer proves nothing: the leader's gRPC port may just
       // not be open yet.
       if (established) {
@@ -334,8 +333,6 @@ public final class LeaderWatch implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (stream != null) {
-      stream.cancel("the coordinator is stopping", null);
-    }
+    stopWatching();
   }
 }
