@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -137,12 +138,12 @@ final class DecisionState {
    * they ended), then one-phase delegations still without an outcome, then the horizon.
    */
   List<CoordinatorRecord> recoveryRecords() {
-    List<TxId> ids = new ArrayList<>(txs.keySet()); // in id order: txs is sorted
-    List<CoordinatorRecord> records = new ArrayList<>(ids.size() * 2 + 1);
+    List<CoordinatorRecord> records = new ArrayList<>(txs.size() * 2 + 1);
     List<EndRecord> ends = new ArrayList<>();
     List<OnePhaseRecord> onePhase = new ArrayList<>();
-    for (TxId id : ids) {
-      Tx tx = txs.get(id);
+    for (Map.Entry<TxId, Tx> entry : txs.entrySet()) { // in id order: txs is sorted
+      TxId id = entry.getKey();
+      Tx tx = entry.getValue();
       if (tx.decision != null) {
         records.add(tx.decision);
         if (tx.ended) {

@@ -36,7 +36,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -410,20 +409,20 @@ public final class CoordinatorNode implements AutoCloseable {
    * thrown at the sender (which may be the loop itself, sending): the core's timers ask again.
    */
   private void onLoopUnlessFull(LongConsumer task) {
-    try {
-      onLoop(task);
-    } catch (RejectedExecutionException full) {
-      // dropped: a vote or an ack is asked for again, a failure is only bookkeeping
-    }
+    // dropped when full: a vote or an ack is asked for again, a failure is only bookkeeping
+    loop.tryExecute(thenFlush(task));
   }
 
   /** Runs a task on the core's thread, then carries out whatever the core asked for. */
   private void onLoop(LongConsumer task) {
-    loop.execute(
-        now -> {
-          task.accept(now);
-          flush();
-        });
+    loop.execute(thenFlush(task));
+  }
+
+  private LongConsumer thenFlush(LongConsumer task) {
+    return now -> {
+      task.accept(now);
+      flush();
+    };
   }
 
   private void flush() {

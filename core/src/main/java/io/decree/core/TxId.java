@@ -12,6 +12,14 @@ import java.util.regex.Pattern;
  * @param sequence a counter within the incarnation
  */
 public record TxId(long createdAtMillis, int issuer, long sequence) implements Comparable<TxId> {
+
+  /**
+   * How far the clock of the coordinator that stamps an id may run ahead of another node's: the
+   * coordinator's default bound on ids from the future, and the margin a participant allows after
+   * its restart.
+   */
+  public static final long CLOCK_SKEW_MAX_MILLIS = 60_000;
+
   private static final Pattern TEXT = Pattern.compile("[0-9a-f]{12}-[0-9a-f]{8}-[0-9a-f]{8,16}");
 
   /** Upper bound on accepted text, so malformed input is rejected before any parsing. */

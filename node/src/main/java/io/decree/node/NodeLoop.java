@@ -70,19 +70,24 @@ public final class NodeLoop implements AutoCloseable {
         });
   }
 
+  /**
+   * Like {@link #execute}, but false instead of an exception when the loop cannot take the task (a
+   * full queue, a stopped loop): for work the caller may drop because something asks again.
+   */
+  public boolean tryExecute(LongConsumer task) {
+    try {
+      execute(task);
+      return true;
+    } catch (RejectedExecutionException busy) {
+      return false;
+    }
+  }
+
   /** Calls {@code onTick} on the loop every {@code periodMillis}. */
   public void tickEvery(long periodMillis, LongConsumer onTick) {
     ticker.scheduleAtFixedRate(
-        () -> {
-          try {
-            execute(onTick);
-          } catch (RejectedExecutionException busy) {
-            // A full queue skips a tick; the next one comes soon and timeouts are idempotent.
-          }
-        },
-        periodMillis,
-        periodMillis,
-        TimeUnit.MILLISECONDS);
+        // A full queue skips a tick; the next one comes soon and timeouts are idempotent.
+        () -> tryExecute(onTick), periodMillis, periodMillis, TimeUnit.MILLISECONDS);
   }
 
   public long now() {

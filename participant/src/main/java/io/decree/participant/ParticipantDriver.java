@@ -217,15 +217,7 @@ final class ParticipantDriver implements AutoCloseable {
    * full, stopped): the caller answers UNAVAILABLE.
    */
   boolean submit(LongConsumer task) {
-    if (!ready || closed) {
-      return false;
-    }
-    try {
-      loop.execute(now -> run(task, now));
-      return true;
-    } catch (RejectedExecutionException busy) {
-      return false;
-    }
+    return ready && !closed && loop.tryExecute(now -> run(task, now));
   }
 
   /** Like {@link #submit}, with a result; blocks at most the RPC deadline. */

@@ -24,8 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
@@ -213,7 +211,8 @@ public final class EndToEndBench {
                   count(counted, System.nanoTime() - start);
                 }
                 if (counted == Ending.FAILED) {
-                  cluster.pause.schedule(this::next, FAILED_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
+                  CompletableFuture.delayedExecutor(FAILED_PAUSE_MILLIS, TimeUnit.MILLISECONDS)
+                      .execute(this::next);
                 } else {
                   next();
                 }
@@ -296,15 +295,6 @@ public final class EndToEndBench {
     final List<ManagedChannel> channels;
     final List<AccountsGrpc.AccountsStub> accounts;
 
-    /** Where a lane waits a moment after a failed transaction. */
-    final ScheduledExecutorService pause =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "bench-pause");
-              t.setDaemon(true);
-              return t;
-            });
-
     final DecreeClient decree;
 
     private Cluster(
@@ -363,7 +353,6 @@ public final class EndToEndBench {
 
     @Override
     public void close() {
-      pause.shutdownNow();
       decree.close();
       for (ManagedChannel channel : channels) {
         channel.shutdown();

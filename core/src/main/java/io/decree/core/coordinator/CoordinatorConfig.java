@@ -1,6 +1,7 @@
 package io.decree.core.coordinator;
 
 import io.decree.core.Backoff;
+import io.decree.core.TxId;
 
 /**
  * The coordinator core's limits and timings, validated at construction.
@@ -42,7 +43,16 @@ public record CoordinatorConfig(
 
   public static CoordinatorConfig defaults() {
     return new CoordinatorConfig(
-        10_000, 64, 600_000, 10_000, new Backoff(50, 5_000), 600_000, 100_000, 60_000, true, false);
+        10_000,
+        64,
+        600_000,
+        10_000,
+        new Backoff(50, 5_000),
+        600_000,
+        100_000,
+        TxId.CLOCK_SKEW_MAX_MILLIS,
+        true,
+        false);
   }
 
   public CoordinatorConfig withOnePhaseCommit(boolean enabled) {

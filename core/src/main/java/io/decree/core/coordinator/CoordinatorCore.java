@@ -170,11 +170,6 @@ public final class CoordinatorCore {
 
   // ---------------------------------------------------------------- client calls
 
-  /** begin: a new transaction, or the one already begun under the same idempotency key. */
-  public void onBegin(long callId, String idempotencyKey, long timeoutMillis, long nowMillis) {
-    onBegin(callId, idempotencyKey, timeoutMillis, false, nowMillis);
-  }
-
   /**
    * begin; with {@code participantsNamedAtCommit} the client will name the participants with its
    * commit, and a commit that does not name them aborts the transaction (see {@link #onCommit(long,
@@ -318,65 +313,72 @@ public final class CoordinatorCore {
           "its participants are named by the client that began it, and this commit named none",
           nowMillis);
     }
-    if (tx != null && tx.decision == Decision.ABORT) {
-      onCommit(callId, txId, waitForPhaseTwo, nowMillis); // aborted already: that is the answer
+    // Aborted already (or just now): the answer is the abort, whatever the commit names.
+    if (tx != null && tx.decision != Decision.ABORT && !joinNamed(callId, tx, joining, nowMillis)) {
       return;
     }
-    if (tx != null) {
-      List<ParticipantRef> newcomers = new ArrayList<>();
-      for (ParticipantRef p : joining) {
-        ParticipantProgress known = tx.participants.get(p.name());
-        if (known != null && !known.ref.equals(p)) {
-          reject(callId, Rejection.INVALID_ARGUMENT, enlistedElsewhere(txId, known, p));
-          return;
-        }
-        Optional<ParticipantRef> twin =
-            newcomers.stream().filter(n -> n.name().equals(p.name())).findFirst();
-        if (twin.isPresent() && !twin.get().equals(p)) {
-          reject(
-              callId,
-              Rejection.INVALID_ARGUMENT,
-              "participant '"
-                  + p.name()
-                  + "' is named twice, at "
-                  + twin.get().address()
-                  + " and at "
-                  + p.address());
-          return;
-        }
-        if (known == null && twin.isEmpty()) {
-          newcomers.add(p);
-        }
+    onCommit(callId, txId, waitForPhaseTwo, nowMillis);
+  }
+
+  /**
+   * Enlists the participants a commit names, all or none. False when it refused the call (a name at
+   * two addresses, a newcomer after phase 1 began); over the limit it aborts the transaction, which
+   * the commit then answers.
+   */
+  private boolean joinNamed(
+      long callId, CoordinatorTx tx, List<ParticipantRef> joining, long nowMillis) {
+    List<ParticipantRef> newcomers = new ArrayList<>();
+    for (ParticipantRef p : joining) {
+      ParticipantProgress known = tx.participants.get(p.name());
+      if (known != null && !known.ref.equals(p)) {
+        reject(callId, Rejection.INVALID_ARGUMENT, enlistedElsewhere(tx.id, known, p));
+        return false;
       }
-      if (!newcomers.isEmpty() && tx.phase() != TxPhase.ACTIVE) {
+      Optional<ParticipantRef> twin =
+          newcomers.stream().filter(n -> n.name().equals(p.name())).findFirst();
+      if (twin.isPresent() && !twin.get().equals(p)) {
         reject(
             callId,
-            Rejection.FAILED_PRECONDITION,
-            "cannot enlist "
-                + newcomers.get(0).name()
-                + " in "
-                + txId
-                + ": it is already "
-                + tx.phase());
-        return;
+            Rejection.INVALID_ARGUMENT,
+            "participant '"
+                + p.name()
+                + "' is named twice, at "
+                + twin.get().address()
+                + " and at "
+                + p.address());
+        return false;
       }
-      if (tx.participants.size() + newcomers.size() > config.participantsPerTxMax()) {
-        // The work is done and cannot all be committed: abort, which the client can act on.
-        abortBeforePrepare(
-            tx,
-            "the commit named "
-                + (tx.participants.size() + newcomers.size())
-                + " participants; the limit is "
-                + config.participantsPerTxMax(),
-            nowMillis);
-        onCommit(callId, txId, waitForPhaseTwo, nowMillis);
-        return;
-      }
-      for (ParticipantRef p : newcomers) {
-        join(tx, p, " (named by the commit)", nowMillis);
+      if (known == null && twin.isEmpty()) {
+        newcomers.add(p);
       }
     }
-    onCommit(callId, txId, waitForPhaseTwo, nowMillis);
+    if (!newcomers.isEmpty() && tx.phase() != TxPhase.ACTIVE) {
+      reject(
+          callId,
+          Rejection.FAILED_PRECONDITION,
+          "cannot enlist "
+              + newcomers.get(0).name()
+              + " in "
+              + tx.id
+              + ": it is already "
+              + tx.phase());
+      return false;
+    }
+    if (tx.participants.size() + newcomers.size() > config.participantsPerTxMax()) {
+      // The work is done and cannot all be committed: abort, which the client can act on.
+      abortBeforePrepare(
+          tx,
+          "the commit named "
+              + (tx.participants.size() + newcomers.size())
+              + " participants; the limit is "
+              + config.participantsPerTxMax(),
+          nowMillis);
+      return true;
+    }
+    for (ParticipantRef p : newcomers) {
+      join(tx, p, " (named by the commit)", nowMillis);
+    }
+    return true;
   }
 
   /**

@@ -66,12 +66,6 @@ public final class ParticipantCore {
    */
   private long recoveredAtMillis;
 
-  /**
-   * How far a coordinator's clock (it stamps transaction ids) may run ahead of this participant's:
-   * as the coordinator's own default bound on ids from the future.
-   */
-  private static final long CLOCK_SKEW_MARGIN_MILLIS = 60_000;
-
   public ParticipantCore(ParticipantRef self, ParticipantConfig config) {
     this.self = self;
     this.config = config;
@@ -425,7 +419,7 @@ public final class ParticipantCore {
     if (b == null) {
       if (txId.createdAtMillis() < forgottenBeforeMillis) {
         answer = new Answer(Outcome.UNKNOWN, "forgotten here: older than retention");
-      } else if (txId.createdAtMillis() < recoveredAtMillis + CLOCK_SKEW_MARGIN_MILLIS) {
+      } else if (txId.createdAtMillis() < recoveredAtMillis + TxId.CLOCK_SKEW_MAX_MILLIS) {
         // It may have voted READ_ONLY before a restart (no record), and the others commit with
         // that: an ABORTED here could contradict a COMMIT. Only those who know may answer.
         answer =

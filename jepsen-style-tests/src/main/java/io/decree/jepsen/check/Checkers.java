@@ -69,7 +69,7 @@ public final class Checkers {
                 states.forEach(
                     (tx, state) ->
                         byTx.computeIfAbsent(tx, t -> new TreeMap<>()).put(participant, state)));
-    Map<String, String> decisions = facts.decisions() == null ? Map.of() : facts.decisions();
+    Map<String, String> decisions = facts.decisions();
     List<String> offending = new ArrayList<>();
     long checked = 0;
     for (var e : byTx.entrySet()) {

@@ -25,6 +25,10 @@ public record RunFacts(
     long bankTotal,
     Map<String, String> decisions) {
 
+  public RunFacts {
+    decisions = decisions == null ? Map.of() : decisions;
+  }
+
   /** Without the coordinator's decisions (checkers that do not need them). */
   public RunFacts(
       List<Op> history,
