@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -31,7 +32,10 @@ class AdminProcessTest {
   private static final String HALT_AFTER_DECISION =
       "-Ddecree.fault.coordinator.haltAfterDecision=true";
 
-  @TempDir Path dir;
+  // Kept when a test fails: the child processes' logs are in it.
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  Path dir;
+
   private ProcessCluster cluster;
 
   @AfterEach

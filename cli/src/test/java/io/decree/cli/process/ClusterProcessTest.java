@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,7 +30,10 @@ class ClusterProcessTest {
   private static final String IGNORE_PHASE_TWO = "-Ddecree.fault.participant.ignorePhaseTwo=true";
   private static final String SLOW_DECISION_LOG = "-Ddecree.fault.appendDelayMillis=3000";
 
-  @TempDir Path dir;
+  // Kept when a test fails: the child processes' logs are in it.
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  Path dir;
+
   private ProcessCluster cluster;
 
   @AfterEach

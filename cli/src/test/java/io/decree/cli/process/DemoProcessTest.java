@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -18,7 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
  * is left in doubt and every UNKNOWN answer was resolved to a definite outcome.
  */
 class DemoProcessTest {
-  @TempDir Path dir;
+  // Kept when a test fails: the child processes' logs are in it.
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  Path dir;
 
   @Test
   @Timeout(value = 5, unit = TimeUnit.MINUTES)

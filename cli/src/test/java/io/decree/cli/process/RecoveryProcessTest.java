@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,7 +28,10 @@ class RecoveryProcessTest {
   private static final String SLOW_PREPARE = "-Ddecree.fault.participant.prepareDelayMillis=4000";
   private static final String IGNORE_PHASE_TWO = "-Ddecree.fault.participant.ignorePhaseTwo=true";
 
-  @TempDir Path dir;
+  // Kept when a test fails: the child processes' logs are in it.
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  Path dir;
+
   private ProcessCluster cluster;
 
   @AfterEach
