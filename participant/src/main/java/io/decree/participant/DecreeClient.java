@@ -359,10 +359,16 @@ public final class DecreeClient implements AutoCloseable {
     String address = addresses.get(Math.floorMod(index, addresses.size()));
     CompletableFuture<T> answer = new CompletableFuture<>();
     try {
-      rpc.accept(
-          CoordinatorGrpc.newStub(dialer.apply(address))
-              .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS),
-          UnaryObserver.completing(answer));
+      // Under the root context: the caller's cancellation must not cut a commit short (that would
+      // turn its answer into UNKNOWN), and the answer's callbacks must not run in the caller's
+      // context, or a client that begins its next transaction there nests one context per
+      // transaction (gRPC warns at a depth of 1,000).
+      Context.ROOT.run(
+          () ->
+              rpc.accept(
+                  CoordinatorGrpc.newStub(dialer.apply(address))
+                      .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS),
+                  UnaryObserver.completing(answer)));
     } catch (RuntimeException e) {
       // E.g. an address the channel builder refuses: fail this call, never leave it pending.
       result.completeExceptionally(

@@ -9,6 +9,7 @@ import io.decree.core.Outcome;
 import io.decree.core.participant.BranchState;
 import io.decree.core.participant.BranchView;
 import io.decree.node.grpc.TxIdHeader;
+import io.decree.node.grpc.UnaryObserver;
 import io.decree.participant.Fixtures.BusinessService;
 import io.decree.participant.Fixtures.FakeCoordinator;
 import io.decree.participant.Fixtures.Network;
@@ -38,7 +39,12 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -163,6 +169,71 @@ class EnlistmentAndClientTest {
     assertThat(runtime.branches())
         .singleElement()
         .satisfies(b -> assertThat(b.state()).isEqualTo(BranchState.ACTIVE));
+  }
+
+  @Test
+  void transactionsChainedInTheClientsCallbacksDoNotNestGrpcContexts() throws Exception {
+    Channel joined = startWithClient();
+    List<LogRecord> warnings = new CopyOnWriteArrayList<>();
+    Handler handler =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            warnings.add(record);
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    Logger grpcContextLog = Logger.getLogger(io.grpc.Context.class.getName());
+    grpcContextLog.addHandler(handler);
+    try {
+      // As an asynchronous client does: each transaction begins where the previous one's commit
+      // answered, its business call goes out in the transaction and the commit follows its answer.
+      // gRPC warns once a chain of nested contexts reaches 1,000.
+      int transactions = 1_100;
+      CompletableFuture<Integer> committed = new CompletableFuture<>();
+      chain(joined, transactions, 0, committed);
+      assertThat(committed.get(60, TimeUnit.SECONDS)).isEqualTo(transactions);
+    } finally {
+      grpcContextLog.removeHandler(handler);
+    }
+    assertThat(warnings).extracting(LogRecord::getMessage).isEmpty();
+  }
+
+  private void chain(Channel joined, int left, int done, CompletableFuture<Integer> committed) {
+    if (left == 0) {
+      committed.complete(done);
+      return;
+    }
+    client
+        .beginAsync(Duration.ofSeconds(30), "")
+        .thenCompose(
+            tx -> {
+              CompletableFuture<String> answer = new CompletableFuture<>();
+              client.inTransaction(
+                  tx.txId(),
+                  () ->
+                      ClientCalls.asyncUnaryCall(
+                          joined.newCall(
+                              Fixtures.WORK,
+                              CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS)),
+                          "work",
+                          UnaryObserver.completing(answer)));
+              return answer.thenCompose(ignored -> client.commitAsync(tx.txId(), false));
+            })
+        .whenComplete(
+            (result, error) -> {
+              if (error != null || result.outcome() != Outcome.COMMITTED) {
+                committed.completeExceptionally(
+                    new AssertionError("transaction " + done + ": " + result + " " + error));
+              } else {
+                chain(joined, left - 1, done + 1, committed);
+              }
+            });
   }
 
   @Test
