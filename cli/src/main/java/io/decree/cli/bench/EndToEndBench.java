@@ -340,6 +340,7 @@ public final class EndToEndBench {
               NettyChannelBuilder.forTarget(server.address())
                   .usePlaintext()
                   .directExecutor()
+                  .disableRetry()
                   .build());
         }
         return new Cluster(nodes, servers, channels, DecreeClient.create(coordinators));

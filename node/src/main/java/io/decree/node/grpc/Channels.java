@@ -41,9 +41,12 @@ public final class Channels implements AutoCloseable {
     // only hands the response to a node loop (blocking stubs bring their own executor), so the
     // default hop through gRPC's cached pool would be pure cost (thread wake-ups: see
     // docs/benchmarks.md, steady-state profile).
+    // No gRPC retries: every caller retries by itself (the cores' timers, the client's failover),
+    // and the retry machinery's buffering wrapper costs CPU on every call (docs/benchmarks.md).
     ManagedChannel channel =
         NettyChannelBuilder.forTarget(address)
             .directExecutor()
+            .disableRetry()
             .usePlaintext()
             .maxInboundMessageSize(MAX_MESSAGE_BYTES)
             .keepAliveTime(30, TimeUnit.SECONDS)
