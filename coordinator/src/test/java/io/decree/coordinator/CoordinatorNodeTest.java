@@ -14,15 +14,22 @@ import io.decree.proto.v1.EnlistRequest;
 import io.decree.proto.v1.InquiryRequest;
 import io.decree.proto.v1.Outcome;
 import io.decree.proto.v1.RollbackRequest;
+import io.decree.proto.v1.SessionReply;
+import io.decree.proto.v1.SessionRequest;
 import io.decree.proto.v1.StatusRequest;
 import io.decree.proto.v1.TxOutcome;
 import io.decree.proto.v1.Vote;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -483,6 +490,87 @@ class CoordinatorNodeTest {
         "idempotency_key");
     String tx = begin(coordinator, participant("a"), participant("b"));
     assertThat(commit(coordinator, tx).getOutcome()).isEqualTo(Outcome.COMMITTED);
+  }
+
+  /**
+   * The Session stream answers each request by its id with what the unary call would have answered,
+   * refusals included, and a bad request does not end the stream.
+   */
+  @Test
+  void theSessionStreamAnswersEachRequestByIdAsTheUnaryCallWould() throws Exception {
+    start();
+    FakeParticipant a = participant("a");
+    FakeParticipant b = participant("b");
+    BlockingQueue<SessionReply> replies = new LinkedBlockingQueue<>();
+    CompletableFuture<Status> ended = new CompletableFuture<>();
+    StreamObserver<SessionRequest> requests =
+        CoordinatorGrpc.newStub(channels.get("127.0.0.1:" + node.port()))
+            .session(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(SessionReply reply) {
+                    replies.add(reply);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    ended.complete(Status.fromThrowable(t));
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    ended.complete(Status.OK);
+                  }
+                });
+
+    requests.onNext(
+        SessionRequest.newBuilder()
+            .setId(7)
+            .setBegin(BeginRequest.newBuilder().setTimeoutMillis(30_000))
+            .build());
+    SessionReply began = replies.poll(10, TimeUnit.SECONDS);
+    assertThat(began.getId()).isEqualTo(7);
+    String tx = began.getBegan().getTxId();
+
+    requests.onNext(
+        SessionRequest.newBuilder()
+            .setId(8)
+            .setCommit(
+                CommitRequest.newBuilder()
+                    .setTxId(tx)
+                    .setNamesParticipants(true)
+                    .addParticipants(a.ref())
+                    .addParticipants(b.ref()))
+            .build());
+    requests.onNext(
+        SessionRequest.newBuilder()
+            .setId(9)
+            .setStatus(StatusRequest.newBuilder().setTxId("not-an-id"))
+            .build());
+    requests.onNext(SessionRequest.newBuilder().setId(10).build());
+    Map<Long, SessionReply> byId = new HashMap<>();
+    for (int i = 0; i < 3; i++) {
+      SessionReply reply = replies.poll(10, TimeUnit.SECONDS);
+      assertThat(reply).as("reply %d of 3", i + 1).isNotNull();
+      byId.put(reply.getId(), reply);
+    }
+
+    assertThat(byId.get(8L).getOutcome().getOutcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(a.received("prepare " + tx)).isTrue();
+    assertThat(byId.get(9L).getError().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT.value());
+    assertThat(byId.get(10L).getError().getDescription()).contains("empty session request");
+    requests.onNext(
+        SessionRequest.newBuilder()
+            .setId(11)
+            .setStatus(StatusRequest.newBuilder().setTxId(tx))
+            .build());
+    SessionReply status = replies.poll(10, TimeUnit.SECONDS);
+    assertThat(status.getId()).isEqualTo(11);
+    assertThat(status.getOutcome().getOutcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(ended).as("bad requests do not end the stream").isNotDone();
+
+    requests.onCompleted();
+    assertThat(ended.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
   }
 
   @Test

@@ -8,7 +8,6 @@ import io.decree.node.grpc.UnaryObserver;
 import io.decree.proto.v1.BeginRequest;
 import io.decree.proto.v1.BeginResponse;
 import io.decree.proto.v1.CommitRequest;
-import io.decree.proto.v1.CoordinatorGrpc;
 import io.decree.proto.v1.RollbackRequest;
 import io.decree.proto.v1.StatusRequest;
 import io.decree.proto.v1.TxOutcome;
@@ -24,6 +23,8 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
@@ -46,6 +47,9 @@ import java.util.function.Function;
  * the decision may or may not have been made. Ask again with {@link #status}; every call is safe to
  * repeat by id. Addresses are tried in order; an UNAVAILABLE answer (down, not the leader) moves on
  * to the next one.
+ *
+ * <p>The calls to each coordinator travel on one long-lived stream ({@link CoordinatorSession}),
+ * not a call each; a coordinator without it gets unary calls.
  */
 public final class DecreeClient implements AutoCloseable {
   /** A begun transaction. */
@@ -82,6 +86,12 @@ public final class DecreeClient implements AutoCloseable {
 
   private volatile long nextSweepMillis;
 
+  /** Each coordinator's session stream, by address; opened on first use. */
+  private final Map<String, CoordinatorSession> sessions = new ConcurrentHashMap<>();
+
+  /** Fails requests on the session streams that outlive the deadline. */
+  private final ScheduledExecutorService deadlines;
+
   private DecreeClient(
       List<String> addresses,
       Function<String, Channel> dialer,
@@ -99,6 +109,20 @@ public final class DecreeClient implements AutoCloseable {
     this.channels = channels;
     this.deadlineMillis = deadline.toMillis();
     this.clientName = Objects.requireNonNull(clientName, "clientName");
+    this.deadlines =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "decree-client-deadlines");
+              t.setDaemon(true);
+              return t;
+            });
+    // A deadline is kept to within a tenth of itself (at least 5 ms, at most 100 ms late).
+    long sweepMillis = Math.max(5, Math.min(100, deadlineMillis / 10));
+    deadlines.scheduleWithFixedDelay(
+        () -> sessions.values().forEach(CoordinatorSession::expire),
+        sweepMillis,
+        sweepMillis,
+        TimeUnit.MILLISECONDS);
   }
 
   /** A client with a 10 s deadline per call. */
@@ -307,9 +331,7 @@ public final class DecreeClient implements AutoCloseable {
    * a {@link DecreeException}. A definite answer ends what this client tracks for the transaction.
    */
   private CompletableFuture<Result> outcome(
-      String txId,
-      String what,
-      BiConsumer<CoordinatorGrpc.CoordinatorStub, StreamObserver<TxOutcome>> rpc) {
+      String txId, String what, BiConsumer<CoordinatorCalls, StreamObserver<TxOutcome>> rpc) {
     CompletableFuture<Result> result = new CompletableFuture<>();
     call(rpc)
         .whenComplete(
@@ -344,15 +366,14 @@ public final class DecreeClient implements AutoCloseable {
    * One attempt per address, starting at the last one that answered, while they are UNAVAILABLE.
    * Fails with the last {@link StatusRuntimeException}.
    */
-  private <T> CompletableFuture<T> call(
-      BiConsumer<CoordinatorGrpc.CoordinatorStub, StreamObserver<T>> rpc) {
+  private <T> CompletableFuture<T> call(BiConsumer<CoordinatorCalls, StreamObserver<T>> rpc) {
     CompletableFuture<T> result = new CompletableFuture<>();
     attempt(rpc, 0, result);
     return result;
   }
 
   private <T> void attempt(
-      BiConsumer<CoordinatorGrpc.CoordinatorStub, StreamObserver<T>> rpc,
+      BiConsumer<CoordinatorCalls, StreamObserver<T>> rpc,
       int attempt,
       CompletableFuture<T> result) {
     int index = current.get();
@@ -363,12 +384,7 @@ public final class DecreeClient implements AutoCloseable {
       // turn its answer into UNKNOWN), and the answer's callbacks must not run in the caller's
       // context, or a client that begins its next transaction there nests one context per
       // transaction (gRPC warns at a depth of 1,000).
-      Context.ROOT.run(
-          () ->
-              rpc.accept(
-                  CoordinatorGrpc.newStub(dialer.apply(address))
-                      .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS),
-                  UnaryObserver.completing(answer)));
+      Context.ROOT.run(() -> rpc.accept(session(address), UnaryObserver.completing(answer)));
     } catch (RuntimeException e) {
       // E.g. an address the channel builder refuses: fail this call, never leave it pending.
       result.completeExceptionally(
@@ -395,6 +411,11 @@ public final class DecreeClient implements AutoCloseable {
         });
   }
 
+  private CoordinatorSession session(String address) {
+    return sessions.computeIfAbsent(
+        address, a -> new CoordinatorSession(dialer.apply(a), deadlineMillis));
+  }
+
   /** Waits for a future of this client and rethrows what it failed with, as it was thrown. */
   private static <T> T join(CompletableFuture<T> future) {
     try {
@@ -414,6 +435,8 @@ public final class DecreeClient implements AutoCloseable {
 
   @Override
   public void close() {
+    deadlines.shutdownNow();
+    sessions.values().forEach(CoordinatorSession::close);
     if (channels != null) {
       channels.close();
     }

@@ -390,6 +390,53 @@ class EnlistmentAndClientTest {
   }
 
   @Test
+  void beginCommitAndStatusGoOnOneSessionStream() {
+    client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofSeconds(2));
+    DecreeClient.Transaction tx = client.begin(Duration.ofSeconds(30));
+    assertThat(client.commit(tx.txId()).outcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(client.status(tx.txId()).outcome()).isEqualTo(Outcome.UNKNOWN);
+
+    assertThat(coordinator.sessionsOpened.get()).isEqualTo(1);
+    assertThat(coordinator.sessionRequests.get()).isEqualTo(3);
+  }
+
+  @Test
+  void aCoordinatorWithoutTheSessionStreamGetsUnaryCalls() {
+    coordinator.sessionSupported = false;
+    client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofSeconds(2));
+    DecreeClient.Transaction tx = client.begin(Duration.ofSeconds(30));
+    assertThat(client.commit(tx.txId()).outcome()).isEqualTo(Outcome.COMMITTED);
+
+    assertThat(coordinator.begins.get()).as("the refused stream's begin, sent again").isEqualTo(1);
+    assertThat(coordinator.sessionRequests.get()).isZero();
+  }
+
+  @Test
+  void aSessionStreamThatBreaksMakesTheCommitUnknownAndTheNextCallOpensANewOne() {
+    client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofSeconds(2));
+    String tx = client.begin(Duration.ofSeconds(30)).txId();
+    coordinator.breakSessionAtCommit = true;
+
+    DecreeClient.Result broken = client.commit(tx);
+    assertThat(broken.outcome()).isEqualTo(Outcome.UNKNOWN);
+    assertThat(broken.reason()).contains("UNAVAILABLE").contains("fake: stream broken");
+
+    assertThat(client.commit(tx).outcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(coordinator.sessionsOpened.get()).isEqualTo(2);
+  }
+
+  @Test
+  void aSessionStreamThatStopsAnsweringIsReplacedAfterTheDeadline() {
+    coordinator.commitHangs = true;
+    client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofMillis(200));
+    assertThat(client.commit(newTxId()).reason()).contains("DEADLINE_EXCEEDED");
+
+    coordinator.commitHangs = false;
+    assertThat(client.commit(newTxId()).outcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(coordinator.sessionsOpened.get()).as("the silent stream was replaced").isEqualTo(2);
+  }
+
+  @Test
   void commitWithoutAnswerIsUnknownNeverAGuess() {
     coordinator.commitHangs = true;
     client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofMillis(200));

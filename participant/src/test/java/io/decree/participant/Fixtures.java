@@ -17,7 +17,10 @@ import io.decree.proto.v1.EnlistResponse;
 import io.decree.proto.v1.InquiryRequest;
 import io.decree.proto.v1.OutcomeQuery;
 import io.decree.proto.v1.ParticipantGrpc;
+import io.decree.proto.v1.ProtocolError;
 import io.decree.proto.v1.RollbackRequest;
+import io.decree.proto.v1.SessionReply;
+import io.decree.proto.v1.SessionRequest;
 import io.decree.proto.v1.StatusRequest;
 import io.decree.proto.v1.TxOutcome;
 import io.grpc.BindableService;
@@ -47,6 +50,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 
 /** Fakes at the I/O seams of the participant runtime, shared by its tests. */
@@ -95,6 +99,97 @@ final class Fixtures {
     volatile boolean unreachable;
     volatile boolean commitHangs;
     final AtomicInteger begins = new AtomicInteger();
+
+    /** Off: the Session stream is UNIMPLEMENTED, as on a coordinator that predates it. */
+    volatile boolean sessionSupported = true;
+
+    /** The next commit on a Session stream ends that stream with UNAVAILABLE instead. */
+    volatile boolean breakSessionAtCommit;
+
+    final AtomicInteger sessionsOpened = new AtomicInteger();
+    final AtomicInteger sessionRequests = new AtomicInteger();
+
+    /** Each request goes to the unary handler; its answer comes back under the request's id. */
+    @Override
+    public StreamObserver<SessionRequest> session(StreamObserver<SessionReply> replies) {
+      if (!sessionSupported) {
+        return super.session(replies);
+      }
+      sessionsOpened.incrementAndGet();
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(SessionRequest request) {
+          sessionRequests.incrementAndGet();
+          long id = request.getId();
+          switch (request.getCallCase()) {
+            case BEGIN ->
+                begin(request.getBegin(), answer(replies, id, SessionReply.Builder::setBegan));
+            case COMMIT -> {
+              if (breakSessionAtCommit) {
+                breakSessionAtCommit = false;
+                synchronized (replies) {
+                  replies.onError(
+                      Status.UNAVAILABLE
+                          .withDescription("fake: stream broken")
+                          .asRuntimeException());
+                }
+                return;
+              }
+              commit(request.getCommit(), answer(replies, id, SessionReply.Builder::setOutcome));
+            }
+            case ROLLBACK ->
+                rollback(
+                    request.getRollback(), answer(replies, id, SessionReply.Builder::setOutcome));
+            case STATUS ->
+                getStatus(
+                    request.getStatus(), answer(replies, id, SessionReply.Builder::setOutcome));
+            case CALL_NOT_SET -> throw new AssertionError("empty request");
+          }
+        }
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {
+          synchronized (replies) {
+            replies.onCompleted();
+          }
+        }
+      };
+    }
+
+    private static <T> StreamObserver<T> answer(
+        StreamObserver<SessionReply> replies, long id, BiConsumer<SessionReply.Builder, T> set) {
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(T value) {
+          SessionReply.Builder reply = SessionReply.newBuilder().setId(id);
+          set.accept(reply, value);
+          synchronized (replies) {
+            replies.onNext(reply.build());
+          }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          Status status = Status.fromThrowable(t);
+          synchronized (replies) {
+            replies.onNext(
+                SessionReply.newBuilder()
+                    .setId(id)
+                    .setError(
+                        ProtocolError.newBuilder()
+                            .setCode(status.getCode().value())
+                            .setDescription(String.valueOf(status.getDescription())))
+                    .build());
+          }
+        }
+
+        @Override
+        public void onCompleted() {}
+      };
+    }
 
     @Override
     public void enlist(EnlistRequest request, StreamObserver<EnlistResponse> observer) {

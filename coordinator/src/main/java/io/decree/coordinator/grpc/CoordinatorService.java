@@ -14,8 +14,11 @@ import io.decree.proto.v1.EnlistRequest;
 import io.decree.proto.v1.EnlistResponse;
 import io.decree.proto.v1.InquiryRequest;
 import io.decree.proto.v1.RollbackRequest;
+import io.decree.proto.v1.SessionReply;
+import io.decree.proto.v1.SessionRequest;
 import io.decree.proto.v1.StatusRequest;
 import io.decree.proto.v1.TxOutcome;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,6 +126,11 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
           node.call(
               (core, callId, now) -> core.onRollback(callId, txId, named, now), outcome(observer));
         });
+  }
+
+  @Override
+  public StreamObserver<SessionRequest> session(StreamObserver<SessionReply> replies) {
+    return new ClientSession(this, (ServerCallStreamObserver<SessionReply>) replies);
   }
 
   /** Participants named by a commit or rollback, each with a name and an address. */
