@@ -76,12 +76,6 @@ final class ParticipantDriver implements AutoCloseable {
   private final PendingReplies pending;
 
   /**
-   * Prepare on the loop thread: the resource says its prepare never waits, and no test switch
-   * delays it.
-   */
-  private final boolean prepareHere;
-
-  /**
    * TEST ONLY (-Ddecree.fault.appendDelayMillis): holds every WAL append this long before it is
    * written, on one thread so records keep their order. Null unless the switch is on.
    */
@@ -106,7 +100,6 @@ final class ParticipantDriver implements AutoCloseable {
     this.wal = wal;
     this.outbound = outbound;
     this.pending = new PendingReplies(options.pendingRepliesMax());
-    this.prepareHere = rm.prepareNeverWaits() && FaultSwitches.PREPARE_DELAY_MILLIS == 0;
     this.loop =
         new NodeLoop(
             "participant-" + options.name(),
@@ -331,11 +324,7 @@ final class ParticipantDriver implements AutoCloseable {
       deliver(send);
     }
     for (ResourceCall call : effects.resourceCalls()) {
-      if (call instanceof ResourceCall.Prepare && prepareHere) {
-        prepare(call.txId(), call.txId().toString());
-      } else {
-        runResource(call.txId(), call.txId().toString(), call);
-      }
+      runResource(call.txId(), call.txId().toString(), call);
     }
     for (OperatorReply reply : effects.operatorReplies()) {
       List<CompletableFuture<Resolution>> waiting = operatorWaiters.remove(reply.txId());
@@ -453,25 +442,41 @@ final class ParticipantDriver implements AutoCloseable {
    * than dropping the call: a rollback of an unprepared branch has nobody else to redo it.
    */
   private void runResource(TxId txId, String id, ResourceCall call) {
-    runOnPool(() -> callResource(txId, id, call));
-  }
-
-  private void runOnPool(Runnable task) {
     if (closed) {
       return;
     }
     try {
-      resourcePool.execute(task);
+      resourcePool.execute(() -> callResource(txId, id, call));
     } catch (RejectedExecutionException full) {
       if (!closed) {
-        retries.schedule(() -> runOnPool(task), REPOST_DELAY_MILLIS * 10, TimeUnit.MILLISECONDS);
+        retries.schedule(
+            () -> runResource(txId, id, call), REPOST_DELAY_MILLIS * 10, TimeUnit.MILLISECONDS);
       }
     }
   }
 
   private void callResource(TxId txId, String id, ResourceCall call) {
     if (call instanceof ResourceCall.Prepare) {
-      prepare(txId, id);
+      PrepareResult result;
+      try {
+        result = rm.prepare(id);
+      } catch (ResourceException | RuntimeException e) {
+        // A prepare that failed is a NO; make sure the resource let go of the branch.
+        result = PrepareResult.no(rm.name() + ": prepare failed: " + e.getMessage());
+        rollbackQuietly(id);
+      }
+      if (FaultSwitches.PREPARE_DELAY_MILLIS > 0 && result.vote() == ResourceManager.Vote.YES) {
+        FaultSwitches.pause(FaultSwitches.PREPARE_DELAY_MILLIS);
+      }
+      Vote vote =
+          switch (result.vote()) {
+            case YES -> Vote.YES;
+            case NO -> Vote.NO;
+            case READ_ONLY -> Vote.READ_ONLY;
+          };
+      byte[] data = result.branchData();
+      String reason = result.reason();
+      post(now -> core.onResourcePrepared(txId, vote, data, reason, now));
       return;
     }
     String error = "";
@@ -488,38 +493,6 @@ final class ParticipantDriver implements AutoCloseable {
     boolean ok = error.isEmpty();
     String why = error;
     post(now -> core.onResourceApplied(txId, ok, why, now));
-  }
-
-  /**
-   * Phase 1 at the resource; on a pool thread, or on the loop when the resource's prepare never
-   * waits ({@link #prepareHere}). The vote reaches the core as a posted result either way.
-   */
-  private void prepare(TxId txId, String id) {
-    PrepareResult result;
-    try {
-      result = rm.prepare(id);
-    } catch (ResourceException | RuntimeException e) {
-      // A prepare that failed is a NO; make sure the resource let go of the branch (on the pool:
-      // a rollback may wait).
-      result = PrepareResult.no(rm.name() + ": prepare failed: " + e.getMessage());
-      if (prepareHere) {
-        runOnPool(() -> rollbackQuietly(id));
-      } else {
-        rollbackQuietly(id);
-      }
-    }
-    if (FaultSwitches.PREPARE_DELAY_MILLIS > 0 && result.vote() == ResourceManager.Vote.YES) {
-      FaultSwitches.pause(FaultSwitches.PREPARE_DELAY_MILLIS);
-    }
-    Vote vote =
-        switch (result.vote()) {
-          case YES -> Vote.YES;
-          case NO -> Vote.NO;
-          case READ_ONLY -> Vote.READ_ONLY;
-        };
-    byte[] data = result.branchData();
-    String reason = result.reason();
-    post(now -> core.onResourcePrepared(txId, vote, data, reason, now));
   }
 
   private void rollbackQuietly(String id) {

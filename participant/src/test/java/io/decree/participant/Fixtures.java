@@ -297,33 +297,14 @@ final class Fixtures {
     final AtomicInteger prepares = new AtomicInteger();
     volatile Vote vote = Vote.YES;
 
-    /** Read by the runtime when it starts: {@link #prepareNeverWaits}. */
-    volatile boolean neverWaits;
-
-    volatile boolean failPrepare;
-
-    /** The threads prepare and rollback ran on, by transaction. */
-    final Map<String, String> prepareThreads = new ConcurrentHashMap<>();
-
-    final Map<String, String> rollbackThreads = new ConcurrentHashMap<>();
-
     @Override
     public String name() {
       return "test-rm";
     }
 
     @Override
-    public boolean prepareNeverWaits() {
-      return neverWaits;
-    }
-
-    @Override
-    public PrepareResult prepare(String txId) throws ResourceException {
+    public PrepareResult prepare(String txId) {
       prepares.incrementAndGet();
-      prepareThreads.put(txId, Thread.currentThread().getName());
-      if (failPrepare) {
-        throw new ResourceException("test prepare fails", false);
-      }
       if (!worked.contains(txId)) {
         return PrepareResult.no("no work under " + txId);
       }
@@ -341,7 +322,6 @@ final class Fixtures {
 
     @Override
     public void rollback(String txId, byte[] branchData) {
-      rollbackThreads.put(txId, Thread.currentThread().getName());
       applied.put(txId, "ROLLBACK");
     }
 

@@ -293,33 +293,6 @@ class ParticipantRuntimeTest {
   }
 
   @Test
-  void aResourceWhosePrepareNeverWaitsIsPreparedOnTheParticipantsOwnThread() throws Exception {
-    String onPool = newTxId();
-    work(onPool);
-    assertThat(participant().prepare(prepareRequest(onPool)).getVote()).isEqualTo(Vote.YES);
-    assertThat(resource.prepareThreads.get(onPool)).startsWith("participant-accounts-a-rm-");
-
-    stop();
-    resource.neverWaits = true;
-    start();
-    String here = newTxId();
-    work(here);
-    assertThat(participant().prepare(prepareRequest(here)).getVote()).isEqualTo(Vote.YES);
-    assertThat(resource.prepareThreads.get(here)).isEqualTo("participant-accounts-a");
-
-    // A prepare that fails is still a NO, and the resource's rollback runs on the pool (it may
-    // wait).
-    resource.failPrepare = true;
-    String failing = newTxId();
-    work(failing);
-    PrepareResponse no = participant().prepare(prepareRequest(failing));
-    assertThat(no.getVote()).isEqualTo(Vote.NO);
-    assertThat(no.getReason()).contains("test prepare fails");
-    await("the failed branch is rolled back", () -> resource.rollbackThreads.containsKey(failing));
-    assertThat(resource.rollbackThreads.get(failing)).startsWith("participant-accounts-a-rm-");
-  }
-
-  @Test
   void prepareOfUnknownBranchVotesNo() {
     PrepareResponse vote = participant().prepare(prepareRequest(newTxId()));
     assertThat(vote.getVote()).isEqualTo(Vote.NO);

@@ -61,15 +61,6 @@ public final class KvResourceManager implements ResourceManager {
     };
   }
 
-  /**
-   * The store's prepare only changes memory: the write set is made durable by the runtime's vote
-   * record, not here, and a branch still ACTIVE holds no monitor across a wait.
-   */
-  @Override
-  public boolean prepareNeverWaits() {
-    return true;
-  }
-
   @Override
   public void commit(String txId, byte[] branchData) throws ResourceException {
     SortedMap<String, Long> writes = decode(txId, branchData);

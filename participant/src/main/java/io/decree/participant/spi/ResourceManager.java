@@ -25,16 +25,6 @@ public interface ResourceManager {
   PrepareResult prepare(String txId) throws ResourceException;
 
   /**
-   * True if {@link #prepare} never waits: no I/O, no lock waits, only short critical sections. The
-   * runtime then calls it on the participant's own thread instead of its resource pool, which saves
-   * two thread hand-offs on the path of every commit; a prepare that did wait there would stall
-   * every branch of the participant meanwhile. Default false: an XA prepare waits for its database.
-   */
-  default boolean prepareNeverWaits() {
-    return false;
-  }
-
-  /**
    * Phase 2, COMMIT. Must be idempotent: after a crash it is called again with the same data, and
    * also for a branch the resource already committed.
    *
