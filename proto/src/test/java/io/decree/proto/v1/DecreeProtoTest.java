@@ -57,7 +57,8 @@ class DecreeProtoTest {
   @Test
   void servicesNameTheExpectedMethods() {
     assertThat(methodNames(CoordinatorGrpc.getServiceDescriptor()))
-        .containsExactlyInAnyOrder("Begin", "Enlist", "Commit", "Rollback", "GetStatus", "Inquire");
+        .containsExactlyInAnyOrder(
+            "Begin", "Enlist", "Commit", "Rollback", "GetStatus", "Inquire", "Session");
     assertThat(methodNames(ParticipantGrpc.getServiceDescriptor()))
         .containsExactlyInAnyOrder(
             "Prepare", "Commit", "Abort", "CommitOnePhase", "QueryOutcome", "Exchange");
