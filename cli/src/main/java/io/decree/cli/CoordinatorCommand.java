@@ -101,9 +101,26 @@ final class CoordinatorCommand implements java.util.concurrent.Callable<Integer>
       description = "host:port participants use to reach this node (default: bind:port).")
   String advertised;
 
+  @Option(
+      names = "--checkpoint-every",
+      paramLabel = "RECORDS",
+      defaultValue = "500000",
+      description =
+          "Single node: write the decision state into the log every RECORDS records, then delete"
+              + " the log files before it (default: ${DEFAULT-VALUE}; the log keeps about two"
+              + " hours of records at most, as its files are hourly).")
+  int checkpointEvery;
+
   @Override
   public Integer call() throws InterruptedException {
-    CoordinatorOptions options = CoordinatorOptions.defaults(dataDir, port).withBindHost(bindHost);
+    if (checkpointEvery <= 0) {
+      throw new ParameterException(
+          spec.commandLine(), "--checkpoint-every must be > 0, was " + checkpointEvery);
+    }
+    CoordinatorOptions options =
+        CoordinatorOptions.defaults(dataDir, port)
+            .withBindHost(bindHost)
+            .withCheckpointEveryRecords(checkpointEvery);
     CoordinatorNode node;
     if (nodeId == null && clusterList == null) {
       if (coordinatorList != null || join) {

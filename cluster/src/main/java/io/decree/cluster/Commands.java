@@ -1,6 +1,7 @@
 package io.decree.cluster;
 
 import io.decree.coordinator.log.CoordinatorRecordCodec;
+import io.decree.coordinator.log.DecisionState;
 import io.decree.coordinator.log.DecisionStatus;
 import io.decree.core.ParticipantRef;
 import io.decree.core.TxId;

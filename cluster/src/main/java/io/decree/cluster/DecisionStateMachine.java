@@ -1,5 +1,6 @@
 package io.decree.cluster;
 
+import io.decree.coordinator.log.DecisionState;
 import io.decree.coordinator.log.DecisionStatus;
 import io.decree.core.TxId;
 import io.decree.core.coordinator.CoordinatorRecord;

@@ -1,6 +1,7 @@
 package io.decree.cluster;
 
 import io.decree.cluster.ClusterUnavailableException.Reason;
+import io.decree.coordinator.log.DecisionState;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;

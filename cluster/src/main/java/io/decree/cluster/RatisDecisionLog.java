@@ -3,6 +3,7 @@ package io.decree.cluster;
 import io.decree.cluster.ClusterUnavailableException.Reason;
 import io.decree.coordinator.log.ClusterView;
 import io.decree.coordinator.log.DecisionLog;
+import io.decree.coordinator.log.DecisionState;
 import io.decree.coordinator.log.DecisionStatus;
 import io.decree.coordinator.log.ReplicatedDecisionLog;
 import io.decree.core.TxId;

@@ -2,6 +2,7 @@ package io.decree.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.decree.coordinator.log.DecisionState;
 import io.decree.coordinator.log.DecisionStatus;
 import io.decree.core.Decision;
 import io.decree.core.TxId;

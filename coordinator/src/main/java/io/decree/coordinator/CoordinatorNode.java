@@ -150,7 +150,8 @@ public final class CoordinatorNode implements AutoCloseable {
   /** Opens the decision log in {@code options.dataDir()} and starts serving. */
   public static CoordinatorNode start(CoordinatorOptions options) {
     WalConfig wal = WalConfig.builder().directory(options.dataDir().resolve("decisions")).build();
-    return start(options, new WalDecisionLog(ChronicleWal.open(wal)));
+    return start(
+        options, new WalDecisionLog(ChronicleWal.open(wal), options.checkpointEveryRecords()));
   }
 
   /**

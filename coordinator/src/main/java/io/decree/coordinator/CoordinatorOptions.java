@@ -1,5 +1,6 @@
 package io.decree.coordinator;
 
+import io.decree.coordinator.log.WalDecisionLog;
 import io.decree.core.coordinator.CoordinatorConfig;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -23,6 +24,8 @@ import java.util.function.Consumer;
  *     this one's included; told to participants and used in leader hints. Empty for a single node.
  * @param leaderWatch in a cluster: replace a leader whose process is gone without waiting out the
  *     election timeout ({@link LeaderWatch})
+ * @param checkpointEveryRecords single node: decision-log records between two checkpoints, after
+ *     each of which older log files are deleted ({@link io.decree.coordinator.log.WalDecisionLog})
  */
 public record CoordinatorOptions(
     Path dataDir,
@@ -35,7 +38,8 @@ public record CoordinatorOptions(
     long tickMillis,
     int queueCapacity,
     Map<String, String> memberAddresses,
-    boolean leaderWatch) {
+    boolean leaderWatch,
+    int checkpointEveryRecords) {
 
   public CoordinatorOptions {
     if (dataDir == null) {
@@ -49,6 +53,10 @@ public record CoordinatorOptions(
     }
     if (queueCapacity <= 0) {
       throw new IllegalArgumentException("coordinator: queueCapacity must be > 0");
+    }
+    if (checkpointEveryRecords <= 0) {
+      throw new IllegalArgumentException(
+          "coordinator: checkpoint interval must be > 0 records, got " + checkpointEveryRecords);
     }
     bindHost = bindHost == null || bindHost.isBlank() ? "127.0.0.1" : bindHost;
     advertisedAddress = advertisedAddress == null ? "" : advertisedAddress;
@@ -71,7 +79,8 @@ public record CoordinatorOptions(
         10,
         65_536,
         Map.of(),
-        true);
+        true,
+        WalDecisionLog.CHECKPOINT_EVERY_RECORDS_DEFAULT);
   }
 
   public CoordinatorOptions withProtocol(CoordinatorConfig protocol) {
@@ -104,6 +113,10 @@ public record CoordinatorOptions(
     return with(c -> c.leaderWatch = leaderWatch);
   }
 
+  public CoordinatorOptions withCheckpointEveryRecords(int checkpointEveryRecords) {
+    return with(c -> c.checkpointEveryRecords = checkpointEveryRecords);
+  }
+
   public CoordinatorOptions withRpcDeadlineMillis(long rpcDeadlineMillis) {
     return with(c -> c.rpcDeadlineMillis = rpcDeadlineMillis);
   }
@@ -123,7 +136,8 @@ public record CoordinatorOptions(
         c.tickMillis,
         c.queueCapacity,
         c.memberAddresses,
-        c.leaderWatch);
+        c.leaderWatch,
+        c.checkpointEveryRecords);
   }
 
   /** The fields, mutable, for {@link #with}. */
@@ -139,6 +153,7 @@ public record CoordinatorOptions(
     int queueCapacity;
     Map<String, String> memberAddresses;
     boolean leaderWatch;
+    int checkpointEveryRecords;
 
     Copy(CoordinatorOptions o) {
       dataDir = o.dataDir;
@@ -152,6 +167,7 @@ public record CoordinatorOptions(
       queueCapacity = o.queueCapacity;
       memberAddresses = o.memberAddresses;
       leaderWatch = o.leaderWatch;
+      checkpointEveryRecords = o.checkpointEveryRecords;
     }
   }
 }

@@ -365,6 +365,47 @@ class CoordinatorNodeTest {
         .isEqualTo(Outcome.COMMITTED);
   }
 
+  /**
+   * With a checkpoint every 2 records, a restart recovers from checkpoints written through the real
+   * WAL: earlier outcomes are still known, and a decided transaction without END gets its phase 2.
+   */
+  @Test
+  void aRestartFromCheckpointsKnowsEveryOutcomeAndRedrivesPhaseTwo() throws Exception {
+    var coordinator = start(fastOptions().withCheckpointEveryRecords(2));
+    FakeParticipant a = participant("a");
+    FakeParticipant b = participant("b");
+    List<String> earlier = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String tx = begin(coordinator, a, b);
+      assertThat(commit(coordinator, tx).getOutcome()).isEqualTo(Outcome.COMMITTED);
+      earlier.add(tx);
+    }
+    String rolledBack = begin(coordinator, a);
+    coordinator.rollback(RollbackRequest.newBuilder().setTxId(rolledBack).build());
+    String tx = begin(coordinator, a, b);
+    b.downAfterPrepare = true;
+    assertThat(commit(coordinator, tx).getOutcome()).isEqualTo(Outcome.COMMITTED);
+    assertThat(b.received("commit " + tx)).isFalse();
+
+    node.close();
+    node = null;
+    b.downAfterPrepare = false;
+    b.unavailable = false;
+    coordinator = start(fastOptions().withCheckpointEveryRecords(2));
+
+    eventually(() -> b.received("commit " + tx));
+    for (String e : earlier) {
+      assertThat(coordinator.getStatus(StatusRequest.newBuilder().setTxId(e).build()).getOutcome())
+          .as(e)
+          .isEqualTo(Outcome.COMMITTED);
+    }
+    assertThat(
+            coordinator
+                .getStatus(StatusRequest.newBuilder().setTxId(rolledBack).build())
+                .getOutcome())
+        .isEqualTo(Outcome.ABORTED);
+  }
+
   @Test
   void anInquiryAboutAnUnknownTransactionMakesAbortDurableFirst() {
     var coordinator = start();

@@ -4,23 +4,53 @@ import io.decree.core.TxId;
 import io.decree.core.coordinator.CoordinatorRecord;
 import io.decree.core.coordinator.CoordinatorRecord.DecisionRecord;
 import io.decree.core.coordinator.CoordinatorRecord.HorizonRecord;
+import io.decree.wal.WalRecord;
 import io.decree.wal.WriteAheadLog;
-import java.util.ArrayList;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The single-node decision log on a local write-ahead log (group commit, CRC-checked records).
  * First-decision-wins is kept by an index of the decisions appended so far, rebuilt from the log at
  * recovery; the index forgets what the core's horizon forgets.
+ *
+ * <p><b>Checkpoints keep the log bounded.</b> Every record also goes into a {@link DecisionState}
+ * (the same state a cluster replicates: decisions, ENDs, one-phase delegations, the horizon). Every
+ * {@code checkpointEveryRecords} records, that state is written into the log as a checkpoint: a
+ * begin record, the state's snapshot in chunks, an end record, all from the loop thread in one go,
+ * so nothing else lands between them. Once the end record is durable, the log is told to keep
+ * nothing older than the begin record ({@link WriteAheadLog#retainFrom}; the WAL then deletes whole
+ * files before it). Recovery replays what is left: a complete checkpoint replaces the state built
+ * so far (the records before it may be partly deleted), later records apply on top, and a
+ * checkpoint cut short by a crash is ignored (everything it copied is still in the log before it).
+ * The core recovers from {@link DecisionState#recoveryRecords()}, as a new cluster leader does.
  */
 public final class WalDecisionLog implements DecisionLog {
+  private static final Logger log = LoggerFactory.getLogger(WalDecisionLog.class);
+
+  /** WAL record types of checkpoints, beside {@link CoordinatorRecordCodec}'s. */
+  static final int CHECKPOINT_BEGIN = 101;
+
+  static final int CHECKPOINT_CHUNK = 102;
+  static final int CHECKPOINT_END = 103;
+
+  /** Records between checkpoints by default: a few minutes of a busy node. */
+  public static final int CHECKPOINT_EVERY_RECORDS_DEFAULT = 500_000;
+
+  /** Snapshot bytes per chunk record; well under the WAL's record limit. */
+  static final int CHUNK_BYTES = 256 * 1024;
+
   /** A logged decision and the future that completes when that record is durable. */
   private record Logged(DecisionRecord record, CompletableFuture<DecisionRecord> durable) {}
 
   private final WriteAheadLog wal;
+  private final int checkpointEveryRecords;
 
   /**
    * Guarded by the caller's single thread (the coordinator loop). Ordered by id, i.e. by creation
@@ -28,19 +58,46 @@ public final class WalDecisionLog implements DecisionLog {
    */
   private final NavigableMap<TxId, Logged> decisions = new TreeMap<>();
 
+  /** What the records appended so far say; written out by each checkpoint. Loop thread only. */
+  private DecisionState state = new DecisionState();
+
+  private int recordsSinceCheckpoint;
+  private long checkpoints;
+
   public WalDecisionLog(WriteAheadLog wal) {
+    this(wal, CHECKPOINT_EVERY_RECORDS_DEFAULT);
+  }
+
+  /**
+   * @param checkpointEveryRecords records between two checkpoints (> 0)
+   */
+  public WalDecisionLog(WriteAheadLog wal, int checkpointEveryRecords) {
+    if (checkpointEveryRecords <= 0) {
+      throw new IllegalArgumentException(
+          "checkpointEveryRecords must be > 0, was " + checkpointEveryRecords);
+    }
     this.wal = wal;
+    this.checkpointEveryRecords = checkpointEveryRecords;
   }
 
   @Override
   public List<CoordinatorRecord> recover() {
-    List<CoordinatorRecord> records = new ArrayList<>();
-    wal.replay(r -> records.add(CoordinatorRecordCodec.decode(r.type(), r.payload())));
+    Replay replay = new Replay();
+    wal.replay(replay::accept);
+    state = replay.state;
+    recordsSinceCheckpoint = (int) Math.min(Integer.MAX_VALUE, replay.liveSinceCheckpoint);
+    List<CoordinatorRecord> records = state.recoveryRecords();
     for (CoordinatorRecord r : records) {
       if (r instanceof DecisionRecord d) {
         decisions.putIfAbsent(d.txId(), new Logged(d, CompletableFuture.completedFuture(d)));
       }
     }
+    log.info(
+        "decision log: {} records replayed ({} in checkpoints{}), {} transactions held",
+        replay.records,
+        replay.checkpointRecords,
+        replay.checkpointsFound == 0 ? ", none complete" : ", the last complete one used",
+        state.size());
     return records;
   }
 
@@ -57,6 +114,7 @@ public final class WalDecisionLog implements DecisionLog {
         wal.append(CoordinatorRecordCodec.DECISION, CoordinatorRecordCodec.encode(stands))
             .thenApply(position -> stands);
     decisions.put(decision.txId(), new Logged(stands, durable));
+    appended(stands);
     return durable;
   }
 
@@ -65,12 +123,130 @@ public final class WalDecisionLog implements DecisionLog {
     if (record instanceof HorizonRecord h) {
       decisions.headMap(TxId.firstCreatedAt(h.createdBeforeMillis()), false).clear();
     }
-    return wal.append(CoordinatorRecordCodec.type(record), CoordinatorRecordCodec.encode(record))
-        .thenApply(position -> null);
+    CompletableFuture<Void> durable =
+        wal.append(CoordinatorRecordCodec.type(record), CoordinatorRecordCodec.encode(record))
+            .thenApply(position -> null);
+    appended(record);
+    return durable;
+  }
+
+  /**
+   * A record went to the WAL: the state follows it (a record whose append fails may or may not be
+   * on disk; the state, like recovery, takes it as written), and a checkpoint follows when due.
+   */
+  private void appended(CoordinatorRecord record) {
+    state.apply(record);
+    if (++recordsSinceCheckpoint >= checkpointEveryRecords) {
+      checkpoint();
+    }
+  }
+
+  /** Writes the state as a checkpoint; once it is durable, older files may go. Loop thread. */
+  private void checkpoint() {
+    recordsSinceCheckpoint = 0;
+    long id = ++checkpoints;
+    byte[] snapshot = state.toSnapshot();
+    int chunks = Math.max(1, (snapshot.length + CHUNK_BYTES - 1) / CHUNK_BYTES);
+    CompletableFuture<Long> begin =
+        wal.append(CHECKPOINT_BEGIN, ByteBuffer.allocate(8).putLong(id).array());
+    for (int i = 0; i < chunks; i++) {
+      int from = i * CHUNK_BYTES;
+      int length = Math.min(CHUNK_BYTES, snapshot.length - from);
+      wal.append(
+          CHECKPOINT_CHUNK,
+          ByteBuffer.allocate(12 + length)
+              .putLong(id)
+              .putInt(i)
+              .put(snapshot, from, length)
+              .array());
+    }
+    CompletableFuture<Long> end =
+        wal.append(CHECKPOINT_END, ByteBuffer.allocate(12).putLong(id).putInt(chunks).array());
+    // Completions run on the WAL's writer thread; deleting files is left to another thread.
+    end.thenCombine(begin, (endPosition, beginPosition) -> beginPosition)
+        .whenCompleteAsync(
+            (beginPosition, error) -> {
+              if (error != null) {
+                log.warn(
+                    "decision log checkpoint {} not confirmed durable, nothing released: {}",
+                    id,
+                    String.valueOf(error.getMessage()));
+                return;
+              }
+              try {
+                wal.retainFrom(beginPosition);
+              } catch (RuntimeException e) {
+                log.warn("decision log: releasing files before checkpoint {} failed", id, e);
+              }
+            });
   }
 
   @Override
   public void close() {
     wal.close();
+  }
+
+  /** Rebuilds the state from what is left of the log; see the class comment. */
+  private static final class Replay {
+    DecisionState state = new DecisionState();
+    long records;
+    long checkpointRecords;
+    int checkpointsFound;
+
+    /** Records since the last complete checkpoint (all of them without one): due for the next. */
+    long liveSinceCheckpoint;
+
+    /** The checkpoint being read: its id, its chunks so far; null outside one. */
+    private Long openId;
+
+    private ByteArrayOutputStream chunks;
+    private int chunkCount;
+
+    void accept(WalRecord r) {
+      records++;
+      switch (r.type()) {
+        case CHECKPOINT_BEGIN -> {
+          checkpointRecords++;
+          openId = ByteBuffer.wrap(r.payload()).getLong();
+          chunks = new ByteArrayOutputStream();
+          chunkCount = 0;
+        }
+        case CHECKPOINT_CHUNK -> {
+          checkpointRecords++;
+          ByteBuffer b = ByteBuffer.wrap(r.payload());
+          long id = b.getLong();
+          int index = b.getInt();
+          if (openId != null && openId == id && index == chunkCount) {
+            chunks.write(r.payload(), 12, r.payload().length - 12);
+            chunkCount++;
+          } else {
+            openId = null; // not the chunk expected: this checkpoint cannot be used
+          }
+        }
+        case CHECKPOINT_END -> {
+          checkpointRecords++;
+          ByteBuffer b = ByteBuffer.wrap(r.payload());
+          long id = b.getLong();
+          int count = b.getInt();
+          if (openId != null && openId == id && count == chunkCount) {
+            // Everything before the begin record is in this state; what the log still holds of it
+            // may be partial (retention), so it is replaced, not merged.
+            state = DecisionState.fromSnapshot(chunks.toByteArray());
+            checkpointsFound++;
+            liveSinceCheckpoint = 0;
+          }
+          openId = null;
+          chunks = null;
+        }
+        default -> {
+          // A live record after an unfinished checkpoint (a crash cut it short): that checkpoint
+          // is abandoned; the records it copied are still before it.
+          openId = null;
+          chunks = null;
+          state.apply(CoordinatorRecordCodec.decode(r.type(), r.payload()));
+          liveSinceCheckpoint++;
+        }
+      }
+    }
   }
 }

@@ -1,9 +1,8 @@
-package io.decree.cluster;
+package io.decree.coordinator.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.decree.coordinator.log.DecisionStatus;
 import io.decree.core.Decision;
 import io.decree.core.ParticipantRef;
 import io.decree.core.TxId;

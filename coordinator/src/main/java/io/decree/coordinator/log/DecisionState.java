@@ -1,7 +1,5 @@
-package io.decree.cluster;
+package io.decree.coordinator.log;
 
-import io.decree.coordinator.log.CoordinatorRecordCodec;
-import io.decree.coordinator.log.DecisionStatus;
 import io.decree.core.TxId;
 import io.decree.core.coordinator.CoordinatorRecord;
 import io.decree.core.coordinator.CoordinatorRecord.DecisionRecord;
@@ -29,14 +27,15 @@ import java.util.zip.CRC32C;
  * forget horizon. Every replica applies the same records in the same order and so holds the same
  * state; nothing here reads a clock or does I/O.
  *
- * <p>Not thread-safe: {@link DecisionStateMachine} guards it.
+ * <p>Not thread-safe: its owner guards it (the cluster's state machine, the single node's {@link
+ * WalDecisionLog}).
  */
-final class DecisionState {
+public final class DecisionState {
   private static final int SNAPSHOT_MAGIC = 0x44435331; // "DCS1"
   private static final byte SNAPSHOT_VERSION = 1;
 
   /** What applying one record did. */
-  enum Kind {
+  public enum Kind {
     /** An END, one-phase or horizon record: applied (or a harmless no-op). */
     APPLIED,
     /** A decision record: {@code winner} is the decision that stands. */
@@ -45,9 +44,9 @@ final class DecisionState {
     FORGOTTEN
   }
 
-  record Result(Kind kind, DecisionRecord winner) {
-    static final Result APPLIED = new Result(Kind.APPLIED, null);
-    static final Result FORGOTTEN = new Result(Kind.FORGOTTEN, null);
+  public record Result(Kind kind, DecisionRecord winner) {
+    public static final Result APPLIED = new Result(Kind.APPLIED, null);
+    public static final Result FORGOTTEN = new Result(Kind.FORGOTTEN, null);
   }
 
   private static final class Tx {
@@ -62,7 +61,7 @@ final class DecisionState {
 
   private long horizonMillis;
 
-  Result apply(CoordinatorRecord record) {
+  public Result apply(CoordinatorRecord record) {
     if (record instanceof DecisionRecord d) {
       Tx tx = txs.get(d.txId());
       if (tx != null && tx.decision != null) {
@@ -113,7 +112,7 @@ final class DecisionState {
     return txId.createdAtMillis() < horizonMillis;
   }
 
-  DecisionStatus status(TxId txId) {
+  public DecisionStatus status(TxId txId) {
     Tx tx = txs.get(txId);
     if (tx == null) {
       DecisionStatus.State state =
@@ -137,7 +136,7 @@ final class DecisionState {
    * CoordinatorCore.onRecover} expects: one decision per transaction, then the ENDs (in the order
    * they ended), then one-phase delegations still without an outcome, then the horizon.
    */
-  List<CoordinatorRecord> recoveryRecords() {
+  public List<CoordinatorRecord> recoveryRecords() {
     List<CoordinatorRecord> records = new ArrayList<>(txs.size() * 2 + 1);
     List<EndRecord> ends = new ArrayList<>();
     List<OnePhaseRecord> onePhase = new ArrayList<>();
@@ -162,11 +161,11 @@ final class DecisionState {
     return records;
   }
 
-  int size() {
+  public int size() {
     return txs.size();
   }
 
-  long horizonMillis() {
+  public long horizonMillis() {
     return horizonMillis;
   }
 
@@ -177,7 +176,7 @@ final class DecisionState {
    * everything before it. Ratis adds an MD5 file; the CRC keeps the format self-checking when the
    * file is copied by other means.
    */
-  byte[] toSnapshot() {
+  public byte[] toSnapshot() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + txs.size() * 96);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeInt(SNAPSHOT_MAGIC);
@@ -207,7 +206,7 @@ final class DecisionState {
   }
 
   /** Parses a snapshot written by {@link #toSnapshot}; anything else is refused loudly. */
-  static DecisionState fromSnapshot(byte[] snapshot) {
+  public static DecisionState fromSnapshot(byte[] snapshot) {
     if (snapshot.length < 4 + 1 + 8 + 4 + 4) {
       throw new IllegalStateException("decision snapshot truncated: " + snapshot.length + " bytes");
     }
