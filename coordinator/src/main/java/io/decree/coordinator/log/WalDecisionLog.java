@@ -4,6 +4,7 @@ import io.decree.core.TxId;
 import io.decree.core.coordinator.CoordinatorRecord;
 import io.decree.core.coordinator.CoordinatorRecord.DecisionRecord;
 import io.decree.core.coordinator.CoordinatorRecord.HorizonRecord;
+import io.decree.wal.WalClosedException;
 import io.decree.wal.WalRecord;
 import io.decree.wal.WriteAheadLog;
 import java.io.ByteArrayOutputStream;
@@ -175,6 +176,8 @@ public final class WalDecisionLog implements DecisionLog {
               }
               try {
                 wal.retainFrom(beginPosition);
+              } catch (WalClosedException closing) {
+                // Stopped meanwhile: the files stay until a checkpoint after the next start.
               } catch (RuntimeException e) {
                 log.warn("decision log: releasing files before checkpoint {} failed", id, e);
               }
