@@ -104,7 +104,7 @@ final class CoordinatorCommand implements java.util.concurrent.Callable<Integer>
   @Option(
       names = "--checkpoint-every",
       paramLabel = "RECORDS",
-      defaultValue = "500000",
+      defaultValue = "${sys:decree.coordinator.checkpointEvery:-500000}",
       description =
           "Single node: write the decision state into the log every RECORDS records, then delete"
               + " the log files before it (default: ${DEFAULT-VALUE}; the log keeps about two"

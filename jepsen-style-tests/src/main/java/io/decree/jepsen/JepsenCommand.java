@@ -74,6 +74,14 @@ public final class JepsenCommand implements Callable<Integer> {
   List<String> faultSwitches = new ArrayList<>();
 
   @Option(
+      names = "--checkpoint-every",
+      paramLabel = "RECORDS",
+      description =
+          "A single coordinator checkpoints its decision log every RECORDS records (default: the"
+              + " coordinator's own); small values put checkpoints between the faults.")
+  Integer checkpointEvery;
+
+  @Option(
       names = "--keep-fault-switches",
       description = "Keep the fault switches on at the final restart (default: drop them).")
   boolean keepSwitches;
@@ -92,6 +100,12 @@ public final class JepsenCommand implements Callable<Integer> {
       String value = parts.length == 3 ? parts[2] : "true";
       jvm.computeIfAbsent(parts[0], n -> new ArrayList<>())
           .add("-Ddecree.fault." + parts[1] + "=" + value);
+    }
+    if (checkpointEvery != null) {
+      for (int i = 1; i <= coordinators; i++) {
+        jvm.computeIfAbsent("c" + i, n -> new ArrayList<>())
+            .add("-Ddecree.coordinator.checkpointEvery=" + checkpointEvery);
+      }
     }
     RunConfig config =
         new RunConfig(
