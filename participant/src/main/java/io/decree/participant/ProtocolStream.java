@@ -1,8 +1,9 @@
 package io.decree.participant;
 
 import io.decree.core.Decision;
+import io.decree.node.grpc.ProtoMapping;
+import io.decree.node.grpc.StreamReplies;
 import io.decree.participant.ParticipantServiceAdapter.Inbound;
-import io.decree.proto.v1.ProtocolError;
 import io.decree.proto.v1.ProtocolReply;
 import io.decree.proto.v1.ProtocolRequest;
 import io.grpc.Status;
@@ -21,15 +22,13 @@ import java.util.function.BiConsumer;
  */
 final class ProtocolStream implements StreamObserver<ProtocolRequest> {
   private final ParticipantServiceAdapter adapter;
-  private final ServerCallStreamObserver<ProtocolReply> replies;
+  private final StreamReplies<ProtocolReply> replies;
   private final Map<PendingReplies.Waiter, PendingReplies.Key> parked = new ConcurrentHashMap<>();
-  private volatile boolean ended;
 
   ProtocolStream(
       ParticipantServiceAdapter adapter, ServerCallStreamObserver<ProtocolReply> replies) {
     this.adapter = adapter;
-    this.replies = replies;
-    replies.setOnCancelHandler(this::end);
+    this.replies = new StreamReplies<>(replies, this::forgetParked);
   }
 
   @Override
@@ -89,13 +88,7 @@ final class ProtocolStream implements StreamObserver<ProtocolRequest> {
   }
 
   private static ProtocolReply error(String txId, Status status) {
-    return ProtocolReply.newBuilder()
-        .setTxId(txId)
-        .setError(
-            ProtocolError.newBuilder()
-                .setCode(status.getCode().value())
-                .setDescription(status.getDescription() == null ? "" : status.getDescription()))
-        .build();
+    return ProtocolReply.newBuilder().setTxId(txId).setError(ProtoMapping.error(status)).build();
   }
 
   private static String txIdOf(ProtocolRequest request) {
@@ -108,40 +101,25 @@ final class ProtocolStream implements StreamObserver<ProtocolRequest> {
     };
   }
 
-  /** Replies come from the core's loop and from transport threads: one writer at a time. */
+  /** Replies come from the core's loop and from transport threads (see {@link StreamReplies}). */
   private void send(ProtocolReply reply) {
-    synchronized (replies) {
-      if (ended || replies.isCancelled()) {
-        return;
-      }
-      try {
-        replies.onNext(reply);
-      } catch (IllegalStateException | StatusRuntimeException cancelledMeanwhile) {
-        // The coordinator left between the check and the write; it asks again (idempotent).
-      }
-    }
+    replies.send(reply);
   }
 
   @Override
   public void onError(Throwable t) {
-    end();
+    replies.end();
+    forgetParked();
   }
 
   @Override
   public void onCompleted() {
-    end();
-    synchronized (replies) {
-      try {
-        replies.onCompleted();
-      } catch (IllegalStateException | StatusRuntimeException alreadyClosed) {
-        // nothing to close
-      }
-    }
+    forgetParked();
+    replies.complete();
   }
 
   /** Forgets every request still parked: nobody is left to answer. */
-  private void end() {
-    ended = true;
+  private void forgetParked() {
     parked.forEach((waiter, key) -> adapter.forget(key, waiter));
     parked.clear();
   }

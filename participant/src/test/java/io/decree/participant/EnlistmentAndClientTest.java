@@ -242,7 +242,9 @@ class EnlistmentAndClientTest {
     String tx = client.begin(Duration.ofSeconds(30)).txId();
     client.inTransaction(tx, () -> call(joined, "first"));
     // The answer to this one is lost (its deadline passes while the handler still works): the
-    // participant may have done work the commit could not name.
+    // participant may have done work the commit could not name. (A deadline long enough for the
+    // call to reach its handler on a loaded machine: one that passes before would leave nothing
+    // to abandon.)
     client.inTransaction(
         tx,
         () ->
@@ -251,7 +253,7 @@ class EnlistmentAndClientTest {
                         ClientCalls.blockingUnaryCall(
                             joined,
                             Fixtures.WORK,
-                            CallOptions.DEFAULT.withDeadlineAfter(100, TimeUnit.MILLISECONDS),
+                            CallOptions.DEFAULT.withDeadlineAfter(1_000, TimeUnit.MILLISECONDS),
                             "hold"))
                 .isInstanceOfSatisfying(
                     StatusRuntimeException.class,

@@ -1,10 +1,10 @@
 package io.decree.coordinator.grpc;
 
-import io.decree.proto.v1.ProtocolError;
+import io.decree.node.grpc.ProtoMapping;
+import io.decree.node.grpc.StreamReplies;
 import io.decree.proto.v1.SessionReply;
 import io.decree.proto.v1.SessionRequest;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.function.BiConsumer;
@@ -18,13 +18,11 @@ import java.util.function.BiConsumer;
  */
 final class ClientSession implements StreamObserver<SessionRequest> {
   private final CoordinatorService service;
-  private final ServerCallStreamObserver<SessionReply> replies;
-  private volatile boolean ended;
+  private final StreamReplies<SessionReply> replies;
 
   ClientSession(CoordinatorService service, ServerCallStreamObserver<SessionReply> replies) {
     this.service = service;
-    this.replies = replies;
-    replies.setOnCancelHandler(() -> ended = true);
+    this.replies = new StreamReplies<>(replies, () -> {});
   }
 
   @Override
@@ -70,43 +68,21 @@ final class ClientSession implements StreamObserver<SessionRequest> {
   }
 
   private static SessionReply error(long id, Status status) {
-    return SessionReply.newBuilder()
-        .setId(id)
-        .setError(
-            ProtocolError.newBuilder()
-                .setCode(status.getCode().value())
-                .setDescription(status.getDescription() == null ? "" : status.getDescription()))
-        .build();
+    return SessionReply.newBuilder().setId(id).setError(ProtoMapping.error(status)).build();
   }
 
-  /** Answers come from the core's loop and from transport threads: one writer at a time. */
+  /** Answers come from the core's loop and from transport threads (see {@link StreamReplies}). */
   private void send(SessionReply reply) {
-    synchronized (replies) {
-      if (ended || replies.isCancelled()) {
-        return;
-      }
-      try {
-        replies.onNext(reply);
-      } catch (IllegalStateException | StatusRuntimeException cancelledMeanwhile) {
-        // The client left between the check and the write; it asks again (idempotent).
-      }
-    }
+    replies.send(reply);
   }
 
   @Override
   public void onError(Throwable t) {
-    ended = true;
+    replies.end();
   }
 
   @Override
   public void onCompleted() {
-    synchronized (replies) {
-      ended = true;
-      try {
-        replies.onCompleted();
-      } catch (IllegalStateException | StatusRuntimeException alreadyClosed) {
-        // nothing to close
-      }
-    }
+    replies.complete();
   }
 }

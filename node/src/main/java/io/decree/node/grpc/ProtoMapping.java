@@ -10,6 +10,7 @@ import io.decree.core.Vote;
 import io.decree.core.coordinator.TxPhase;
 import io.decree.proto.v1.BlockingStatus;
 import io.decree.proto.v1.PartyContact;
+import io.decree.proto.v1.ProtocolError;
 import io.decree.proto.v1.TxOutcome;
 import io.decree.proto.v1.TxState;
 import io.grpc.Status;
@@ -138,6 +139,14 @@ public final class ProtoMapping {
               .setLastError(c.lastError()));
     }
     return b.build();
+  }
+
+  /** A refused request as a stream reply item: the gRPC code and its description. */
+  public static ProtocolError error(Status status) {
+    return ProtocolError.newBuilder()
+        .setCode(status.getCode().value())
+        .setDescription(status.getDescription() == null ? "" : status.getDescription())
+        .build();
   }
 
   public static StatusRuntimeException invalid(String message) {
