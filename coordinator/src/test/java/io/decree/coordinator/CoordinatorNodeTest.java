@@ -610,7 +610,14 @@ class CoordinatorNodeTest {
     assertThat(status.getOutcome().getOutcome()).isEqualTo(Outcome.COMMITTED);
     assertThat(ended).as("bad requests do not end the stream").isNotDone();
 
+    // Half-closing right after a request still gets its answer, then the end of the stream.
+    requests.onNext(
+        SessionRequest.newBuilder()
+            .setId(12)
+            .setStatus(StatusRequest.newBuilder().setTxId(tx))
+            .build());
     requests.onCompleted();
+    assertThat(replies.poll(10, TimeUnit.SECONDS).getId()).isEqualTo(12);
     assertThat(ended.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
   }
 

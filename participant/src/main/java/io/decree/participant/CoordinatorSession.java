@@ -46,6 +46,7 @@ final class CoordinatorSession implements CoordinatorCalls {
   private final AtomicLong ids = new AtomicLong();
   private Call current; // guarded by this; null: no stream open
   private volatile boolean unsupported;
+  private volatile boolean closed;
 
   CoordinatorSession(Channel channel, long deadlineMillis) {
     this.channel = channel;
@@ -103,6 +104,11 @@ final class CoordinatorSession implements CoordinatorCalls {
       Function<SessionReply, T> answer,
       StreamObserver<T> observer,
       Runnable asUnaryCall) {
+    if (closed) {
+      observer.onError(
+          Status.CANCELLED.withDescription("the client is closed").asRuntimeException());
+      return;
+    }
     if (unsupported) {
       asUnaryCall.run();
       return;
@@ -176,16 +182,14 @@ final class CoordinatorSession implements CoordinatorCalls {
     long now = System.nanoTime();
     long deadlineNanos = TimeUnit.MILLISECONDS.toNanos(deadlineMillis);
     List<Waiting> expired = new ArrayList<>();
-    call.waiting
-        .entrySet()
-        .removeIf(
-            e -> {
-              boolean late = now - e.getValue().sentNanos > deadlineNanos;
-              if (late) {
-                expired.add(e.getValue());
-              }
-              return late;
-            });
+    for (Map.Entry<Long, Waiting> e : call.waiting.entrySet()) {
+      // Only what this sweep itself removes is failed: a reply or the call's end may take an
+      // entry at the same moment, and each request gets exactly one outcome.
+      if (now - e.getValue().sentNanos > deadlineNanos
+          && call.waiting.remove(e.getKey(), e.getValue())) {
+        expired.add(e.getValue());
+      }
+    }
     if (!expired.isEmpty() && now - call.lastReplyNanos > deadlineNanos) {
       synchronized (this) {
         if (current == call) {
@@ -200,10 +204,14 @@ final class CoordinatorSession implements CoordinatorCalls {
     expired.forEach(w -> w.failed.accept(late));
   }
 
-  /** Ends the stream; requests still waiting fail with UNAVAILABLE. */
+  /**
+   * Ends the stream for good: requests still waiting fail with CANCELLED (not UNAVAILABLE, which
+   * would send them on to the next address), and so does every later one.
+   */
   void close() {
     Call call;
     synchronized (this) {
+      closed = true;
       call = current;
       current = null;
     }
@@ -252,7 +260,7 @@ final class CoordinatorSession implements CoordinatorCalls {
           "session stream "
               + status.getCode()
               + (status.getDescription() == null ? "" : ": " + status.getDescription());
-      Status broken = Status.UNAVAILABLE.withDescription(reason);
+      Status broken = (closed ? Status.CANCELLED : Status.UNAVAILABLE).withDescription(reason);
       end(reason).forEach(w -> w.failed.accept(broken));
     }
 

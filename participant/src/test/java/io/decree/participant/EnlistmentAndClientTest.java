@@ -439,6 +439,26 @@ class EnlistmentAndClientTest {
   }
 
   @Test
+  void closingTheClientEndsWhatWaitsWithoutMovingOnToTheNextCoordinator() throws Exception {
+    FakeCoordinator second = new FakeCoordinator();
+    network.serve("fake-coordinator-2:1", second);
+    coordinator.commitHangs = true;
+    client =
+        DecreeClient.withDialer(
+            List.of(COORDINATOR, "fake-coordinator-2:1"), network::dial, Duration.ofSeconds(30));
+    CompletableFuture<DecreeClient.Result> waiting = client.commitAsync(newTxId(), false);
+    await("the commit reached the coordinator", () -> coordinator.sessionRequests.get() == 1);
+
+    client.close();
+
+    DecreeClient.Result result = waiting.get(5, TimeUnit.SECONDS);
+    assertThat(result.outcome()).isEqualTo(Outcome.UNKNOWN);
+    assertThat(result.reason()).contains("CANCELLED");
+    assertThat(second.sessionsOpened.get()).isZero();
+    client = null; // closed already
+  }
+
+  @Test
   void commitWithoutAnswerIsUnknownNeverAGuess() {
     coordinator.commitHangs = true;
     client = DecreeClient.withDialer(List.of(COORDINATOR), network::dial, Duration.ofMillis(200));

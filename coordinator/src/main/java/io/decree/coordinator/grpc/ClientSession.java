@@ -7,18 +7,24 @@ import io.decree.proto.v1.SessionRequest;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 
 /**
  * One client's {@code Coordinator.Session} stream: each request goes to the same handler as its
  * unary call, and that handler's answer goes back on the stream as the reply with the request's id.
- * When the stream ends, answers still to come are dropped: what they would have said is kept by the
- * coordinator (a commit's outcome, by its id), and the client asks again (every call is idempotent
- * by id).
+ * A client that half-closes still gets the answers of what it sent; when the stream breaks, answers
+ * still to come are dropped: what they would have said is kept by the coordinator (a commit's
+ * outcome, by its id), and the client asks again (every call is idempotent by id).
  */
 final class ClientSession implements StreamObserver<SessionRequest> {
   private final CoordinatorService service;
   private final StreamReplies<SessionReply> replies;
+
+  /** Requests taken and not answered yet; a client that half-closed still gets their answers. */
+  private final AtomicInteger unanswered = new AtomicInteger();
+
+  private volatile boolean halfClosed;
 
   ClientSession(CoordinatorService service, ServerCallStreamObserver<SessionReply> replies) {
     this.service = service;
@@ -28,6 +34,9 @@ final class ClientSession implements StreamObserver<SessionRequest> {
   @Override
   public void onNext(SessionRequest request) {
     long id = request.getId();
+    if (request.getCallCase() != SessionRequest.CallCase.CALL_NOT_SET) {
+      unanswered.incrementAndGet();
+    }
     switch (request.getCallCase()) {
       case BEGIN -> service.begin(request.getBegin(), answer(id, SessionReply.Builder::setBegan));
       case COMMIT ->
@@ -52,12 +61,12 @@ final class ClientSession implements StreamObserver<SessionRequest> {
       public void onNext(T value) {
         SessionReply.Builder reply = SessionReply.newBuilder().setId(id);
         setReply.accept(reply, value);
-        send(reply.build());
+        answered(reply.build());
       }
 
       @Override
       public void onError(Throwable t) {
-        send(error(id, Status.fromThrowable(t)));
+        answered(error(id, Status.fromThrowable(t)));
       }
 
       @Override
@@ -76,6 +85,14 @@ final class ClientSession implements StreamObserver<SessionRequest> {
     replies.send(reply);
   }
 
+  /** One request answered; the stream ends after the last answer once the client half-closed. */
+  private void answered(SessionReply reply) {
+    send(reply);
+    if (unanswered.decrementAndGet() == 0 && halfClosed) {
+      replies.complete();
+    }
+  }
+
   @Override
   public void onError(Throwable t) {
     replies.end();
@@ -83,6 +100,9 @@ final class ClientSession implements StreamObserver<SessionRequest> {
 
   @Override
   public void onCompleted() {
-    replies.complete();
+    halfClosed = true;
+    if (unanswered.get() == 0) {
+      replies.complete(); // (an answer finishing at the same moment may complete it too: harmless)
+    }
   }
 }

@@ -9,6 +9,8 @@ import io.decree.wal.WalRecord;
 import io.decree.wal.WriteAheadLog;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
@@ -63,7 +65,12 @@ public final class WalDecisionLog implements DecisionLog {
   private DecisionState state = new DecisionState();
 
   private int recordsSinceCheckpoint;
-  private long checkpoints;
+
+  /**
+   * Ids of this process's checkpoints: random first, so that a checkpoint cut short and the next
+   * process's first one never share an id (recovery must not join their chunks).
+   */
+  private long nextCheckpointId = new SecureRandom().nextLong();
 
   public WalDecisionLog(WriteAheadLog wal) {
     this(wal, CHECKPOINT_EVERY_RECORDS_DEFAULT);
@@ -142,31 +149,38 @@ public final class WalDecisionLog implements DecisionLog {
     }
   }
 
-  /** Writes the state as a checkpoint; once it is durable, older files may go. Loop thread. */
+  /**
+   * Writes the state as a checkpoint; once every record of it is durable, older files may go (a
+   * checkpoint with a chunk missing is ignored by recovery, so it must not release anything). Loop
+   * thread.
+   */
   private void checkpoint() {
     recordsSinceCheckpoint = 0;
-    long id = ++checkpoints;
+    long id = nextCheckpointId++;
     byte[] snapshot = state.toSnapshot();
     int chunks = Math.max(1, (snapshot.length + CHUNK_BYTES - 1) / CHUNK_BYTES);
+    List<CompletableFuture<Long>> written = new ArrayList<>(chunks + 2);
     CompletableFuture<Long> begin =
         wal.append(CHECKPOINT_BEGIN, ByteBuffer.allocate(8).putLong(id).array());
+    written.add(begin);
     for (int i = 0; i < chunks; i++) {
       int from = i * CHUNK_BYTES;
       int length = Math.min(CHUNK_BYTES, snapshot.length - from);
-      wal.append(
-          CHECKPOINT_CHUNK,
-          ByteBuffer.allocate(12 + length)
-              .putLong(id)
-              .putInt(i)
-              .put(snapshot, from, length)
-              .array());
+      written.add(
+          wal.append(
+              CHECKPOINT_CHUNK,
+              ByteBuffer.allocate(12 + length)
+                  .putLong(id)
+                  .putInt(i)
+                  .put(snapshot, from, length)
+                  .array()));
     }
-    CompletableFuture<Long> end =
-        wal.append(CHECKPOINT_END, ByteBuffer.allocate(12).putLong(id).putInt(chunks).array());
+    written.add(
+        wal.append(CHECKPOINT_END, ByteBuffer.allocate(12).putLong(id).putInt(chunks).array()));
     // Completions run on the WAL's writer thread; deleting files is left to another thread.
-    end.thenCombine(begin, (endPosition, beginPosition) -> beginPosition)
+    CompletableFuture.allOf(written.toArray(CompletableFuture[]::new))
         .whenCompleteAsync(
-            (beginPosition, error) -> {
+            (done, error) -> {
               if (error != null) {
                 log.warn(
                     "decision log checkpoint {} not confirmed durable, nothing released: {}",
@@ -175,7 +189,7 @@ public final class WalDecisionLog implements DecisionLog {
                 return;
               }
               try {
-                wal.retainFrom(beginPosition);
+                wal.retainFrom(begin.join());
               } catch (WalClosedException closing) {
                 // Stopped meanwhile: the files stay until a checkpoint after the next start.
               } catch (RuntimeException e) {

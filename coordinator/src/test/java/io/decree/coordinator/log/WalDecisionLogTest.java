@@ -11,11 +11,16 @@ import io.decree.core.coordinator.CoordinatorRecord.EndRecord;
 import io.decree.core.coordinator.CoordinatorRecord.HorizonRecord;
 import io.decree.core.coordinator.CoordinatorRecord.OnePhaseRecord;
 import io.decree.wal.InMemoryWal;
+import io.decree.wal.WalDiskFullException;
+import io.decree.wal.WalRecord;
+import io.decree.wal.WriteAheadLog;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /** Checkpoints keep the single node's decision log bounded and recovery exact. */
@@ -116,6 +121,57 @@ class WalDecisionLogTest {
     WalDecisionLog again = new WalDecisionLog(reopenedWal.reopen(), 100);
     assertThat(again.recover()).containsExactlyElementsOf(everything.recoveryRecords());
     again.close();
+  }
+
+  /**
+   * A chunk that does not become durable (a full disk can refuse one batch and take the next) makes
+   * the checkpoint unusable for recovery, so nothing may be released for it, even though its begin
+   * and end records are durable.
+   */
+  @Test
+  void aCheckpointWithAChunkThatFailedReleasesNothing() throws Exception {
+    InMemoryWal disk = new InMemoryWal();
+    List<Long> released = new ArrayList<>();
+    WriteAheadLog failingChunks =
+        new WriteAheadLog() {
+          @Override
+          public CompletableFuture<Long> append(int type, byte[] payload) {
+            return type == WalDecisionLog.CHECKPOINT_CHUNK
+                ? CompletableFuture.failedFuture(new WalDiskFullException("test: disk full"))
+                : disk.append(type, payload);
+          }
+
+          @Override
+          public void replay(long fromPosition, Consumer<WalRecord> consumer) {
+            disk.replay(fromPosition, consumer);
+          }
+
+          @Override
+          public void retainFrom(long position) {
+            released.add(position);
+            disk.retainFrom(position);
+          }
+
+          @Override
+          public void close() {
+            disk.close();
+          }
+        };
+    WalDecisionLog log = new WalDecisionLog(failingChunks, 20);
+    log.recover();
+    DecisionState everything = new DecisionState();
+    for (CoordinatorRecord r : history(new Random(11), 200)) {
+      append(log, r);
+      everything.apply(r);
+    }
+    // Give a wrongly released checkpoint the time to show.
+    Thread.sleep(200);
+    assertThat(released).isEmpty();
+
+    log.close();
+    WalDecisionLog reopened = new WalDecisionLog(disk.reopen(), 20);
+    assertThat(reopened.recover()).containsExactlyElementsOf(everything.recoveryRecords());
+    reopened.close();
   }
 
   private static void append(WalDecisionLog log, CoordinatorRecord r) {
