@@ -77,6 +77,7 @@ public final class CoordinatorNode implements AutoCloseable {
   private final LeaderWatch leaderWatch;
   private final ParticipantPublisher publisher;
   private final GrpcServer server;
+  private final CoordinatorService coordinatorService = new CoordinatorService(this);
   private volatile String advertisedAddress = "";
 
   /** Calls waiting for the core's reply, by call id. Touched only on the loop thread. */
@@ -113,7 +114,7 @@ public final class CoordinatorNode implements AutoCloseable {
         GrpcServer.start(
             options.bindHost(),
             options.port(),
-            List.of(new CoordinatorService(this), new CoordinatorAdminService(this)),
+            List.of(coordinatorService, new CoordinatorAdminService(this)),
             List.of(),
             // Both only hand requests to the loop: no need for a worker-thread hop.
             Set.of(CoordinatorGrpc.SERVICE_NAME, CoordinatorAdminGrpc.SERVICE_NAME));
@@ -572,6 +573,9 @@ public final class CoordinatorNode implements AutoCloseable {
     if (leaderWatch != null) {
       leaderWatch.close();
     }
+    // Session streams never end by themselves: without this, every stop would wait out the
+    // server's grace and cut what they still carried.
+    coordinatorService.drainSessions();
     server.close();
     loop.close();
     publisher.close();

@@ -621,6 +621,47 @@ class CoordinatorNodeTest {
     assertThat(ended.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
   }
 
+  /**
+   * A stopping node ends its session streams itself once their requests are answered (the client
+   * sees the stream complete, not cut by the server's forced shutdown after its grace).
+   */
+  @Test
+  void aStoppingNodeEndsItsSessionStreamsCleanly() throws Exception {
+    start();
+    BlockingQueue<SessionReply> replies = new LinkedBlockingQueue<>();
+    CompletableFuture<Status> ended = new CompletableFuture<>();
+    StreamObserver<SessionRequest> requests =
+        CoordinatorGrpc.newStub(channels.get("127.0.0.1:" + node.port()))
+            .session(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(SessionReply reply) {
+                    replies.add(reply);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    ended.complete(Status.fromThrowable(t));
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    ended.complete(Status.OK);
+                  }
+                });
+    requests.onNext(
+        SessionRequest.newBuilder()
+            .setId(1)
+            .setBegin(BeginRequest.newBuilder().setTimeoutMillis(30_000))
+            .build());
+    assertThat(replies.poll(10, TimeUnit.SECONDS).hasBegan()).isTrue();
+
+    node.close();
+    node = null;
+
+    assertThat(ended.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+  }
+
   @Test
   void beginWithTheSameIdempotencyKeyReturnsTheSameTransaction() {
     var coordinator = start();

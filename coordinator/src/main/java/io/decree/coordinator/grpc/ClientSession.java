@@ -9,6 +9,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * One client's {@code Coordinator.Session} stream: each request goes to the same handler as its
@@ -26,14 +27,44 @@ final class ClientSession implements StreamObserver<SessionRequest> {
 
   private volatile boolean halfClosed;
 
-  ClientSession(CoordinatorService service, ServerCallStreamObserver<SessionReply> replies) {
+  private volatile boolean draining;
+  private final Consumer<ClientSession> onEnd;
+
+  /**
+   * @param onEnd told once this stream is over (cancelled, failed or completed)
+   */
+  ClientSession(
+      CoordinatorService service,
+      ServerCallStreamObserver<SessionReply> replies,
+      Consumer<ClientSession> onEnd) {
     this.service = service;
-    this.replies = new StreamReplies<>(replies, () -> {});
+    this.onEnd = onEnd;
+    this.replies = new StreamReplies<>(replies, () -> onEnd.accept(this));
+  }
+
+  /**
+   * The node is stopping: new requests are refused with UNAVAILABLE (the client moves on to another
+   * coordinator), and the stream ends once what it took is answered.
+   */
+  void drain() {
+    draining = true;
+    halfClosed = true;
+    if (unanswered.get() == 0) {
+      end();
+    }
   }
 
   @Override
   public void onNext(SessionRequest request) {
     long id = request.getId();
+    if (draining) {
+      send(
+          error(
+              id,
+              Status.UNAVAILABLE.withDescription(
+                  "coordinator stopping; ask another coordinator or again later")));
+      return;
+    }
     if (request.getCallCase() != SessionRequest.CallCase.CALL_NOT_SET) {
       unanswered.incrementAndGet();
     }
@@ -89,20 +120,26 @@ final class ClientSession implements StreamObserver<SessionRequest> {
   private void answered(SessionReply reply) {
     send(reply);
     if (unanswered.decrementAndGet() == 0 && halfClosed) {
-      replies.complete();
+      end();
     }
   }
 
   @Override
   public void onError(Throwable t) {
     replies.end();
+    onEnd.accept(this);
   }
 
   @Override
   public void onCompleted() {
     halfClosed = true;
     if (unanswered.get() == 0) {
-      replies.complete(); // (an answer finishing at the same moment may complete it too: harmless)
+      end(); // (an answer finishing at the same moment may end it too: harmless)
     }
+  }
+
+  private void end() {
+    replies.complete();
+    onEnd.accept(this);
   }
 }

@@ -22,6 +22,8 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Inbound adapter for the Coordinator service: validates and decodes each request, hands it to the
@@ -34,6 +36,11 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   static final int KEY_LENGTH_MAX = 256;
 
   private final CoordinatorNode node;
+
+  /** Open session streams, to drain at stop. */
+  private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+
+  private volatile boolean draining;
 
   public CoordinatorService(CoordinatorNode node) {
     this.node = node;
@@ -130,7 +137,22 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
   @Override
   public StreamObserver<SessionRequest> session(StreamObserver<SessionReply> replies) {
-    return new ClientSession(this, (ServerCallStreamObserver<SessionReply>) replies);
+    ClientSession session =
+        new ClientSession(this, (ServerCallStreamObserver<SessionReply>) replies, sessions::remove);
+    sessions.add(session);
+    if (draining) {
+      session.drain(); // raced a drain: this one ends at once too
+    }
+    return session;
+  }
+
+  /**
+   * The node is stopping: every session stream refuses new requests (UNAVAILABLE, so clients move
+   * on to another coordinator) and ends once what it already took is answered.
+   */
+  public void drainSessions() {
+    draining = true;
+    sessions.forEach(ClientSession::drain);
   }
 
   /** Participants named by a commit or rollback, each with a name and an address. */
