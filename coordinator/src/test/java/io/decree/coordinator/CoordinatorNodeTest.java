@@ -95,6 +95,37 @@ class CoordinatorNodeTest {
     return c.commit(CommitRequest.newBuilder().setTxId(tx).build());
   }
 
+  /** A raw Session stream to the node: its requests side, the replies, and how it ended. */
+  private record Session(
+      StreamObserver<SessionRequest> requests,
+      BlockingQueue<SessionReply> replies,
+      CompletableFuture<Status> ended) {}
+
+  private Session openSession() {
+    BlockingQueue<SessionReply> replies = new LinkedBlockingQueue<>();
+    CompletableFuture<Status> ended = new CompletableFuture<>();
+    StreamObserver<SessionRequest> requests =
+        CoordinatorGrpc.newStub(channels.get("127.0.0.1:" + node.port()))
+            .session(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(SessionReply reply) {
+                    replies.add(reply);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    ended.complete(Status.fromThrowable(t));
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    ended.complete(Status.OK);
+                  }
+                });
+    return new Session(requests, replies, ended);
+  }
+
   /** Polls a condition of a real server's side effects; bounded. */
   private static void eventually(BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -542,27 +573,10 @@ class CoordinatorNodeTest {
     start();
     FakeParticipant a = participant("a");
     FakeParticipant b = participant("b");
-    BlockingQueue<SessionReply> replies = new LinkedBlockingQueue<>();
-    CompletableFuture<Status> ended = new CompletableFuture<>();
-    StreamObserver<SessionRequest> requests =
-        CoordinatorGrpc.newStub(channels.get("127.0.0.1:" + node.port()))
-            .session(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(SessionReply reply) {
-                    replies.add(reply);
-                  }
-
-                  @Override
-                  public void onError(Throwable t) {
-                    ended.complete(Status.fromThrowable(t));
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    ended.complete(Status.OK);
-                  }
-                });
+    Session session = openSession();
+    BlockingQueue<SessionReply> replies = session.replies();
+    CompletableFuture<Status> ended = session.ended();
+    StreamObserver<SessionRequest> requests = session.requests();
 
     requests.onNext(
         SessionRequest.newBuilder()
@@ -628,27 +642,10 @@ class CoordinatorNodeTest {
   @Test
   void aStoppingNodeEndsItsSessionStreamsCleanly() throws Exception {
     start();
-    BlockingQueue<SessionReply> replies = new LinkedBlockingQueue<>();
-    CompletableFuture<Status> ended = new CompletableFuture<>();
-    StreamObserver<SessionRequest> requests =
-        CoordinatorGrpc.newStub(channels.get("127.0.0.1:" + node.port()))
-            .session(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(SessionReply reply) {
-                    replies.add(reply);
-                  }
-
-                  @Override
-                  public void onError(Throwable t) {
-                    ended.complete(Status.fromThrowable(t));
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    ended.complete(Status.OK);
-                  }
-                });
+    Session session = openSession();
+    BlockingQueue<SessionReply> replies = session.replies();
+    CompletableFuture<Status> ended = session.ended();
+    StreamObserver<SessionRequest> requests = session.requests();
     requests.onNext(
         SessionRequest.newBuilder()
             .setId(1)
