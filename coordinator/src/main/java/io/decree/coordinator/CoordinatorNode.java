@@ -102,7 +102,7 @@ public final class CoordinatorNode implements AutoCloseable {
       // Recovery is queued before the port opens, so no request can see a core without its log.
       CoordinatorCore single = new CoordinatorCore(protocol(), Incarnation.next(options.dataDir()));
       List<CoordinatorRecord> records = decisionLog.recover();
-      log.info("decision log replayed: {} records", records.size());
+      log.info("core recovers from {} records of the decision log", records.size());
       this.recordsReplayed = records.size();
       onLoop(
           now -> {
