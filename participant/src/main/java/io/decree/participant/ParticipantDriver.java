@@ -377,8 +377,10 @@ final class ParticipantDriver implements AutoCloseable {
     CompletableFuture<Long> synced;
     try {
       // May block while the WAL's queue is full: back-pressure on the core, by design.
+      int type = ParticipantRecordCodec.type(record);
+      byte[] payload = ParticipantRecordCodec.encode(record);
       synced =
-          wal.append(ParticipantRecordCodec.type(record), ParticipantRecordCodec.encode(record));
+          record.awaitsDurability() ? wal.append(type, payload) : wal.appendLazily(type, payload);
     } catch (IllegalArgumentException tooLarge) {
       synced = CompletableFuture.failedFuture(tooLarge);
     }

@@ -95,7 +95,15 @@ public final class ChronicleWal implements WriteAheadLog {
   /** Asked before every batch; the default probe with its file store resolved once. */
   private final WalConfig.UsableSpaceProbe usableSpace;
 
-  private record Pending(int type, byte[] payload, CompletableFuture<Long> future) {}
+  /** A queued append; a lazy one does not make the writer sync ({@link #appendLazily}). */
+  private record Pending(int type, byte[] payload, CompletableFuture<Long> future, boolean lazy) {}
+
+  // Writer thread only: records written but not yet synced (lazy ones wait here for the next
+  // sync), their positions, the cycle files they lie in, and the time spent writing them.
+  private final List<Pending> written = new ArrayList<>();
+  private long[] writtenPositions = new long[64];
+  private final List<Integer> touched = new ArrayList<>(2);
+  private long writtenNanos;
 
   private ChronicleWal(WalConfig config, DirectoryLock directoryLock, SingleChronicleQueue queue) {
     this.config = config;
@@ -305,6 +313,15 @@ public final class ChronicleWal implements WriteAheadLog {
 
   @Override
   public CompletableFuture<Long> append(int type, byte[] payload) {
+    return enqueue(type, payload, false);
+  }
+
+  @Override
+  public CompletableFuture<Long> appendLazily(int type, byte[] payload) {
+    return enqueue(type, payload, true);
+  }
+
+  private CompletableFuture<Long> enqueue(int type, byte[] payload, boolean lazy) {
     if (payload == null) {
       throw new IllegalArgumentException("payload must not be null");
     }
@@ -328,7 +345,7 @@ public final class ChronicleWal implements WriteAheadLog {
       future.completeExceptionally(closedException());
       return future;
     }
-    Pending p = new Pending(type, payload, future);
+    Pending p = new Pending(type, payload, future, lazy);
     try {
       // Bounded wait so a close racing with a full queue cannot strand this caller.
       while (!pending.offer(p, 50, TimeUnit.MILLISECONDS)) {
@@ -359,6 +376,8 @@ public final class ChronicleWal implements WriteAheadLog {
       while (true) {
         Pending first = pending.poll(WRITER_SPIN_NANOS, 20, TimeUnit.MILLISECONDS);
         if (first == null) {
+          // Idle: lazy records need not wait for the next forced one any longer.
+          syncWritten();
           if (closed) {
             return;
           }
@@ -377,12 +396,17 @@ public final class ChronicleWal implements WriteAheadLog {
       WalException failed = new WalException("WAL writer failed: " + e, e);
       failure = failed;
       batch.forEach(p -> p.future().completeExceptionally(failed));
+      written.forEach(p -> p.future().completeExceptionally(failed));
       failAllQueued(failed);
     } finally {
       closeWriterResources();
     }
   }
 
+  /**
+   * Writes a batch; syncs it (with any lazy records written before) unless it holds only lazy
+   * records, which then wait for the next sync.
+   */
   private void writeBatch(List<Pending> batch) {
     WalException failed = failure;
     if (failed != null) {
@@ -402,43 +426,79 @@ public final class ChronicleWal implements WriteAheadLog {
       appender = queue.createAppender();
     }
     long watermark = durablePosition;
-    long[] positions = new long[batch.size()];
-    List<Integer> touched = new ArrayList<>(2);
+    boolean forced = false;
     long writeStart = System.nanoTime();
-    long syncStart = writeStart;
     try {
-      for (int i = 0; i < batch.size(); i++) {
-        Pending p = batch.get(i);
-        positions[i] = writeFrame(p.type(), watermark, p.payload(), true);
+      for (Pending p : batch) {
+        long position = writeFrame(p.type(), watermark, p.payload(), true);
+        if (written.size() == writtenPositions.length) {
+          writtenPositions = Arrays.copyOf(writtenPositions, writtenPositions.length * 2);
+        }
+        writtenPositions[written.size()] = position;
+        written.add(p);
         if (touched.isEmpty() || touched.get(touched.size() - 1) != writingCycle) {
           touched.add(writingCycle);
         }
+        forced |= !p.lazy();
       }
-      syncStart = System.nanoTime();
+    } catch (RuntimeException e) {
+      failWritePath(e, batch);
+      return;
+    } finally {
+      writtenNanos += System.nanoTime() - writeStart;
+    }
+    if (forced || written.size() >= config.maxBatch()) {
+      syncWritten();
+    }
+  }
+
+  /** Syncs every record written since the last sync and completes their futures. */
+  private void syncWritten() {
+    if (written.isEmpty()) {
+      return;
+    }
+    long syncStart = System.nanoTime();
+    try {
       config.beforeSync().run();
       syncTouched(touched);
     } catch (IOException | RuntimeException e) {
-      WalSyncException syncFailed =
-          new WalSyncException(
-              "WAL "
-                  + directory
-                  + ": writing or syncing a batch of "
-                  + batch.size()
-                  + " records failed; the WAL accepts no more appends: "
-                  + e,
-              e);
-      failure = syncFailed;
-      batch.forEach(p -> p.future().completeExceptionally(syncFailed));
-      failAllQueued(syncFailed);
+      failWritePath(e, List.of());
       return;
     }
     long syncEnd = System.nanoTime();
-    durablePosition = positions[positions.length - 1];
-    for (int i = 0; i < batch.size(); i++) {
-      batch.get(i).future().complete(positions[i]);
+    int count = written.size();
+    durablePosition = writtenPositions[count - 1];
+    for (int i = 0; i < count; i++) {
+      written.get(i).future().complete(writtenPositions[i]);
     }
-    stats.batchDone(
-        batch.size(), syncStart - writeStart, syncEnd - syncStart, System.nanoTime() - syncEnd);
+    written.clear();
+    touched.clear();
+    // Files left behind by a roll are complete and now synced: their channels are done.
+    for (Integer old : List.copyOf(cycleChannels.keySet())) {
+      if (old < writingCycle) {
+        closeQuietly(cycleChannels.remove(old));
+      }
+    }
+    stats.batchDone(count, writtenNanos, syncEnd - syncStart, System.nanoTime() - syncEnd);
+    writtenNanos = 0;
+  }
+
+  /** A write or sync failed: nothing written since the last sync may be durable. */
+  private void failWritePath(Exception e, List<Pending> batch) {
+    WalSyncException syncFailed =
+        new WalSyncException(
+            "WAL "
+                + directory
+                + ": writing or syncing a batch of "
+                + Math.max(written.size(), batch.size())
+                + " records failed; the WAL accepts no more appends: "
+                + e,
+            e);
+    failure = syncFailed;
+    written.forEach(p -> p.future().completeExceptionally(syncFailed));
+    batch.forEach(p -> p.future().completeExceptionally(syncFailed));
+    written.clear();
+    failAllQueued(syncFailed);
   }
 
   private WalDiskFullException checkDiskReserve(long batchBytes) {
@@ -536,13 +596,8 @@ public final class ChronicleWal implements WriteAheadLog {
       throw new WalSyncException("cannot sync new WAL file " + file + ": " + e, e);
     }
     cycleFiles.put(cycle, file);
+    // The previous file's channel stays open until a sync has covered what was written there.
     writingCycle = cycle;
-    // Channels of cycles before the previous one are no longer written.
-    for (Integer old : List.copyOf(cycleChannels.keySet())) {
-      if (old < cycle) {
-        closeQuietly(cycleChannels.remove(old));
-      }
-    }
   }
 
   /**

@@ -66,6 +66,23 @@ public record WalStats(
         sizes);
   }
 
+  /**
+   * Syncs and records of every {@link ChronicleWal} this process has opened, summed: how many syncs
+   * an end-to-end transaction costs when one JVM hosts several logs (the bench does).
+   */
+  public record ProcessTotals(long syncs, long records) {
+    public ProcessTotals minus(ProcessTotals earlier) {
+      return new ProcessTotals(syncs - earlier.syncs, records - earlier.records);
+    }
+  }
+
+  private static final LongAdder processSyncs = new LongAdder();
+  private static final LongAdder processRecords = new LongAdder();
+
+  public static ProcessTotals processTotals() {
+    return new ProcessTotals(processSyncs.sum(), processRecords.sum());
+  }
+
   /** The live counters, written by the writer thread; readers take a snapshot. */
   static final class Counters {
     private static final int BUCKETS = 32;
@@ -86,6 +103,8 @@ public record WalStats(
     void batchDone(int batchRecords, long writeNanos, long syncNanos, long completeNanos) {
       batches.increment();
       records.add(batchRecords);
+      processSyncs.increment();
+      processRecords.add(batchRecords);
       this.writeNanos.add(writeNanos);
       this.syncNanos.add(syncNanos);
       this.completeNanos.add(completeNanos);

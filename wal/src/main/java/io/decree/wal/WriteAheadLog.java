@@ -23,6 +23,16 @@ public interface WriteAheadLog extends AutoCloseable {
    */
   CompletableFuture<Long> append(int type, byte[] payload);
 
+  /**
+   * Like {@link #append}, for a record whose loss in a crash is harmless: it does not make the log
+   * sync. It is written in order with the others and becomes durable with the next sync (one that
+   * another append asks for, or one the idle log makes by itself); its future completes then. An
+   * implementation may sync it at once, as the default does.
+   */
+  default CompletableFuture<Long> appendLazily(int type, byte[] payload) {
+    return append(type, payload);
+  }
+
   /** Calls the consumer with every durable record at or after fromPosition, in order. */
   void replay(long fromPosition, Consumer<WalRecord> consumer);
 

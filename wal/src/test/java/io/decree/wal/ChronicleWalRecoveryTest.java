@@ -208,6 +208,57 @@ class ChronicleWalRecoveryTest {
   }
 
   @Test
+  void aBatchThatSpansAFileRollSyncsBothFiles() throws Exception {
+    AtomicLong clock = new AtomicLong(1_700_000_000_000L);
+    CountDownLatch firstSyncMayProceed = new CountDownLatch(1);
+    AtomicBoolean firstSync = new AtomicBoolean(true);
+    AtomicBoolean rollInNextRecord = new AtomicBoolean(false);
+    WalConfig cfg =
+        config()
+            .rollPeriod(WalConfig.RollPeriod.SECONDLY)
+            .clockMillis(clock::get)
+            .beforeSync(
+                () -> {
+                  if (firstSync.getAndSet(false)) {
+                    try {
+                      firstSyncMayProceed.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }
+                })
+            .midRecordWrite(
+                () -> {
+                  // The record being written stays in this second's file; the next one rolls.
+                  if (rollInNextRecord.getAndSet(false)) {
+                    clock.addAndGet(1_000);
+                  }
+                })
+            .build();
+    try (ChronicleWal wal = ChronicleWal.open(cfg)) {
+      CompletableFuture<Long> stalled = wal.append(0, bytes("first"));
+      // While the first batch waits in its sync, queue two records: they form the next batch.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (wal.stats().batches() == 0 && firstSync.get() && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      CompletableFuture<Long> before = wal.append(0, bytes("before-roll"));
+      CompletableFuture<Long> after = wal.append(0, bytes("after-roll"));
+      rollInNextRecord.set(true);
+      firstSyncMayProceed.countDown();
+      stalled.join();
+      before.join();
+      after.join();
+      assertThat(wal.files()).hasSize(2);
+      wal.append(0, bytes("still writing")).join();
+    }
+    try (ChronicleWal wal = ChronicleWal.open(cfg)) {
+      assertThat(replayStrings(wal))
+          .containsExactly("first", "before-roll", "after-roll", "still writing");
+    }
+  }
+
+  @Test
   void retentionDeletesOnlyWholeFilesBelowTheRetainedPosition() {
     AtomicLong clock = new AtomicLong(1_700_000_000_000L);
     WalConfig cfg =

@@ -164,4 +164,73 @@ class ChronicleWalWritePathTest {
       assertThat(replayed).hasSize(ok);
     }
   }
+
+  @Test
+  void aLazyRecordIsDurableWithTheNextForcedOneAndKeepsItsPlace() {
+    WalConfig config =
+        WalConfig.builder().directory(tmp.resolve("wal")).maxRecordBytes(1024).build();
+    try (ChronicleWal wal = ChronicleWal.open(config)) {
+      CompletableFuture<Long> lazy = wal.appendLazily(1, new byte[] {1});
+      long forced = wal.append(1, new byte[] {2}).orTimeout(30, TimeUnit.SECONDS).join();
+      // The sync that made the forced record durable covered the lazy one written before it.
+      assertThat(lazy).isCompleted();
+      assertThat(lazy.join()).isLessThan(forced);
+      assertThat(wal.durablePosition()).isGreaterThanOrEqualTo(forced);
+    }
+    try (ChronicleWal wal = ChronicleWal.open(config)) {
+      List<Byte> replayed = new ArrayList<>();
+      wal.replay(r -> replayed.add(r.payload()[0]));
+      assertThat(replayed).containsExactly((byte) 1, (byte) 2);
+    }
+  }
+
+  @Test
+  void lazyRecordsAloneAreSyncedOnceTheWriterIsIdleOrClosing() {
+    AtomicLong syncs = new AtomicLong();
+    WalConfig config =
+        WalConfig.builder()
+            .directory(tmp.resolve("wal"))
+            .maxRecordBytes(1024)
+            .beforeSync(syncs::incrementAndGet)
+            .build();
+    CompletableFuture<Long> atClose;
+    try (ChronicleWal wal = ChronicleWal.open(config)) {
+      long position = wal.appendLazily(1, new byte[] {1}).orTimeout(30, TimeUnit.SECONDS).join();
+      assertThat(wal.durablePosition()).isGreaterThanOrEqualTo(position);
+      assertThat(syncs.get()).isEqualTo(1);
+      atClose = wal.appendLazily(1, new byte[] {2});
+    }
+    assertThat(atClose.join()).isPositive();
+    try (ChronicleWal wal = ChronicleWal.open(config)) {
+      List<Byte> replayed = new ArrayList<>();
+      wal.replay(r -> replayed.add(r.payload()[0]));
+      assertThat(replayed).containsExactly((byte) 1, (byte) 2);
+    }
+  }
+
+  @Test
+  void aFailedSyncFailsTheLazyRecordsWaitingForIt() {
+    AtomicInteger syncsLeft = new AtomicInteger(0);
+    WalConfig config =
+        WalConfig.builder()
+            .directory(tmp.resolve("wal"))
+            .maxRecordBytes(1024)
+            .beforeSync(
+                () -> {
+                  if (syncsLeft.getAndDecrement() <= 0) {
+                    throw new IOException("EIO (simulated)");
+                  }
+                })
+            .build();
+    try (ChronicleWal wal = ChronicleWal.open(config)) {
+      CompletableFuture<Long> lazy = wal.appendLazily(1, new byte[] {1});
+      CompletableFuture<Long> forced = wal.append(1, new byte[] {2});
+      for (CompletableFuture<Long> f : List.of(lazy, forced)) {
+        assertThat(f.orTimeout(30, TimeUnit.SECONDS))
+            .failsWithin(java.time.Duration.ofSeconds(30))
+            .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+            .withCauseInstanceOf(WalSyncException.class);
+      }
+    }
+  }
 }

@@ -17,6 +17,8 @@ import java.util.Locale;
  *     committed transaction
  * @param cpuCoresUsed process CPU time over wall time
  * @param gcMillis collector time in the window, as the JVM counts it
+ * @param walSyncsPerTx WAL syncs (all logs in the process) per committed transaction
+ * @param walRecordsPerTx WAL records (all logs in the process) per committed transaction
  * @param fileStoreType the file system under the WALs (tmpfs would make every sync free)
  */
 public record BenchResult(
@@ -41,6 +43,8 @@ public record BenchResult(
     double cpuCoresUsed,
     long gcCount,
     long gcMillis,
+    double walSyncsPerTx,
+    double walRecordsPerTx,
     String fileStoreType,
     int coordinators) {
 
@@ -53,7 +57,8 @@ public record BenchResult(
             + "\"failed\":%d,\"txPerSecond\":%.1f,\"latencyMillis\":{\"p50\":%.3f,\"p90\":%.3f,"
             + "\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f,\"mean\":%.3f},"
             + "\"commitLatencyMillis\":{\"p50\":%.3f,\"p99\":%.3f},\"cpuMicrosPerTx\":%.1f,"
-            + "\"cpuCoresUsed\":%.2f,\"gcCount\":%d,\"gcMillis\":%d,"
+            + "\"cpuCoresUsed\":%.2f,\"gcCount\":%d,\"gcMillis\":%d,\"walSyncsPerTx\":%.2f,"
+            + "\"walRecordsPerTx\":%.2f,"
             + "\"fileStoreType\":\"%s\",\"coordinators\":%d}",
         participants,
         inFlight,
@@ -76,6 +81,8 @@ public record BenchResult(
         cpuCoresUsed,
         gcCount,
         gcMillis,
+        walSyncsPerTx,
+        walRecordsPerTx,
         fileStoreType.replaceAll("[^A-Za-z0-9._-]", "?"),
         coordinators);
   }
@@ -91,7 +98,8 @@ public record BenchResult(
             + "  latency    p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms%n"
             + "  commit     p50 %.3f ms  p99 %.3f ms (the commit call alone)%n"
             + "  cpu        %.1f us per committed tx (%.2f cores busy)%n"
-            + "  gc         %d collections, %d ms%n",
+            + "  gc         %d collections, %d ms%n"
+            + "  wal        %.2f syncs and %.2f records per committed tx (all logs)%n",
         coordinators == 1 ? "single coordinator" : coordinators + "-member coordinator cluster",
         participants,
         participants == 1 ? "" : "s",
@@ -115,6 +123,8 @@ public record BenchResult(
         cpuMicrosPerTx,
         cpuCoresUsed,
         gcCount,
-        gcMillis);
+        gcMillis,
+        walSyncsPerTx,
+        walRecordsPerTx);
   }
 }

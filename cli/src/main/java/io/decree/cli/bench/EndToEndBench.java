@@ -9,6 +9,7 @@ import io.decree.participant.DecreeContext;
 import io.decree.proto.examples.bank.v1.AccountsGrpc;
 import io.decree.proto.examples.bank.v1.WriteRequest;
 import io.decree.proto.examples.bank.v1.WriteResponse;
+import io.decree.wal.WalStats;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -80,10 +81,12 @@ public final class EndToEndBench {
     long cpuNanos;
     long gcCount;
     long gcMillis;
+    WalStats.ProcessTotals wal;
     try {
       Thread.sleep(config.warmup().toMillis());
       long cpuStart = os.getProcessCpuTime();
       long[] gcStart = gcTotals();
+      WalStats.ProcessTotals walStart = WalStats.processTotals();
       long wallStart = System.nanoTime();
       measuring = true;
       Thread.sleep(config.duration().toMillis());
@@ -91,6 +94,7 @@ public final class EndToEndBench {
       measuredNanos = System.nanoTime() - wallStart;
       cpuNanos = os.getProcessCpuTime() - cpuStart;
       long[] gcEnd = gcTotals();
+      wal = WalStats.processTotals().minus(walStart);
       gcCount = gcEnd[0] - gcStart[0];
       gcMillis = gcEnd[1] - gcStart[1];
     } finally {
@@ -145,6 +149,8 @@ public final class EndToEndBench {
         cpuNanos / (double) measuredNanos,
         gcCount,
         gcMillis,
+        committed == 0 ? 0 : wal.syncs() / (double) committed,
+        committed == 0 ? 0 : wal.records() / (double) committed,
         fileStoreType,
         config.coordinators());
   }

@@ -131,8 +131,10 @@ public final class WalDecisionLog implements DecisionLog {
     if (record instanceof HorizonRecord h) {
       decisions.headMap(TxId.firstCreatedAt(h.createdBeforeMillis()), false).clear();
     }
+    int type = CoordinatorRecordCodec.type(record);
+    byte[] payload = CoordinatorRecordCodec.encode(record);
     CompletableFuture<Void> durable =
-        wal.append(CoordinatorRecordCodec.type(record), CoordinatorRecordCodec.encode(record))
+        (record.awaitsDurability() ? wal.append(type, payload) : wal.appendLazily(type, payload))
             .thenApply(position -> null);
     appended(record);
     return durable;

@@ -10,6 +10,15 @@ public sealed interface ParticipantRecord {
   TxId txId();
 
   /**
+   * Whether the core acts on this record being durable. One it does not wait for may be lost in a
+   * crash without harm, so a log may write it without a sync of its own and let the next sync cover
+   * it (the simulation does the same, so it would catch a core that relied on one).
+   */
+  default boolean awaitsDurability() {
+    return true;
+  }
+
+  /**
    * A durable YES: written and synced before the vote is sent.
    *
    * @param participants every participant of the transaction, to ask while the coordinator is
@@ -50,6 +59,15 @@ public sealed interface ParticipantRecord {
     }
   }
 
-  /** The resource applied the decision; the branch needs nothing more after a restart. */
-  record CompletedRecord(TxId txId, Decision decision) implements ParticipantRecord {}
+  /**
+   * The resource applied the decision; the branch needs nothing more after a restart. Losing it
+   * only means the decision is applied again (resources treat a repeated decision as done) and
+   * acknowledged again.
+   */
+  record CompletedRecord(TxId txId, Decision decision) implements ParticipantRecord {
+    @Override
+    public boolean awaitsDurability() {
+      return false;
+    }
+  }
 }

@@ -217,6 +217,8 @@ final class SimCoordinator implements CoordinatorSide {
               core.onOnePhaseAppendFailed(o.txId(), "simulated sync failure", sim.now());
             }
           });
+    } else if (!record.awaitsDurability()) {
+      log.appendLazily(record); // as the node's WAL does
     } else {
       log.append(record, ok -> {});
     }

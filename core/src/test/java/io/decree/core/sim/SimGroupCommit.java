@@ -41,6 +41,11 @@ final class SimGroupCommit<R> {
     awaitSync(onResult);
   }
 
+  /** Appends {@code record} without asking for a sync: it is durable once another append's is. */
+  void appendLazily(R record) {
+    disk.append(record);
+  }
+
   /** Waits for the next sync without appending (e.g. for a record appended earlier). */
   void awaitSync(Consumer<Boolean> onResult) {
     waiting.add(onResult);

@@ -255,6 +255,10 @@ final class SimParticipant {
   }
 
   private void append(ParticipantRecord record) {
+    if (!record.awaitsDurability()) {
+      log.appendLazily(record); // as the runtime's WAL does
+      return;
+    }
     int forIncarnation = incarnation;
     log.append(
         record,
