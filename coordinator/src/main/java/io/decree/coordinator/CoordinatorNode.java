@@ -189,7 +189,7 @@ public final class CoordinatorNode implements AutoCloseable {
    * on the loop thread.
    */
   public void call(CoreCall call, Consumer<ClientReply> onReply) {
-    onLoop(
+    onLoopHere(
         now -> {
           if (core == null) {
             onReply.accept(
@@ -242,7 +242,7 @@ public final class CoordinatorNode implements AutoCloseable {
       io.decree.core.Decision heuristic,
       Consumer<Message.OutcomeReply> onAnswer,
       Consumer<String> onNotLeader) {
-    onLoop(
+    onLoopHere(
         now -> {
           if (core == null) {
             onNotLeader.accept(notLeader());
@@ -412,12 +412,20 @@ public final class CoordinatorNode implements AutoCloseable {
    */
   private void onLoopUnlessFull(LongConsumer task) {
     // dropped when full: a vote or an ack is asked for again, a failure is only bookkeeping
-    loop.tryExecute(thenFlush(task));
+    loop.tryExecuteHere(thenFlush(task));
   }
 
   /** Runs a task on the core's thread, then carries out whatever the core asked for. */
   private void onLoop(LongConsumer task) {
     loop.execute(thenFlush(task));
+  }
+
+  /**
+   * Like {@link #onLoop}, but on the calling thread when the core is free: for requests arriving on
+   * gRPC transport threads. Never from the WAL's writer (see {@link NodeLoop#executeHere}).
+   */
+  private void onLoopHere(LongConsumer task) {
+    loop.executeHere(thenFlush(task));
   }
 
   private LongConsumer thenFlush(LongConsumer task) {

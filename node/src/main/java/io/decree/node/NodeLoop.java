@@ -1,27 +1,53 @@
 package io.decree.node;
 
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread that owns a protocol core. Other threads (gRPC, the WAL writer, resource workers)
- * hand it work through a bounded queue; a full queue refuses work instead of growing. A task that
- * throws stops the node: the core found a broken invariant, and going on could give a wrong answer.
+ * Runs a protocol core's tasks one at a time, in the order they were queued. Other threads (gRPC,
+ * the WAL writer, resource workers) hand it work through a bounded queue; a full queue refuses work
+ * instead of growing. A task that throws stops the node: the core found a broken invariant, and
+ * going on could give a wrong answer.
+ *
+ * <p>Tasks run on the loop's own thread, or, with {@link #executeHere}, on the caller's thread when
+ * no other thread is running the core at that moment: a gRPC transport thread then feeds a request
+ * to the core without waking another thread and waiting for it (each such hand-off costs a futex
+ * wake and a context switch, the largest single cost of a transaction on two cores). Either way
+ * only one thread at a time runs the core's tasks, and the queue's order is kept: a caller that
+ * finds the core busy leaves its task queued behind the others, for whoever runs the core to take.
+ * A caller runs at most {@value #INLINE_BUDGET} tasks before leaving the rest to the loop thread,
+ * so a transport thread is never captured by a busy core for long.
  */
 public final class NodeLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeLoop.class);
 
-  private final ThreadPoolExecutor executor;
+  /** Tasks a caller's thread runs in one go before it hands the rest to the loop thread. */
+  static final int INLINE_BUDGET = 32;
+
+  /** The idle loop thread looks at the queue this often even without a wake-up (a safety net). */
+  private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger queued = new AtomicInteger();
+
+  /** Held by whichever thread runs the core's tasks right now. */
+  private final AtomicBoolean running = new AtomicBoolean();
+
+  private final int queueCapacity;
+  private final Thread thread;
   private final ScheduledExecutorService ticker;
   private final LongSupplier clock;
+  private volatile boolean closed;
   private volatile Throwable fatal;
 
   /**
@@ -30,19 +56,13 @@ public final class NodeLoop implements AutoCloseable {
    * @param clock wall-clock millis, read only here and handed to the core as a value
    */
   public NodeLoop(String name, int queueCapacity, LongSupplier clock) {
+    if (queueCapacity < 1) {
+      throw new IllegalArgumentException("queueCapacity must be >= 1, got " + queueCapacity);
+    }
+    this.queueCapacity = queueCapacity;
     this.clock = clock;
-    this.executor =
-        new ThreadPoolExecutor(
-            1,
-            1,
-            0,
-            TimeUnit.MILLISECONDS,
-            new ArrayBlockingQueue<>(queueCapacity),
-            r -> {
-              Thread t = new Thread(r, name);
-              t.setDaemon(true);
-              return t;
-            });
+    this.thread = new Thread(this::runLoopThread, name);
+    thread.setDaemon(true);
     this.ticker =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -50,24 +70,24 @@ public final class NodeLoop implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    thread.start();
   }
 
   /** Runs {@code task} on the loop thread with the current time. */
   public void execute(LongConsumer task) {
-    if (fatal != null) {
-      throw new RejectedExecutionException("node stopped after a fatal error: " + fatal);
-    }
-    executor.execute(
-        () -> {
-          try {
-            task.accept(clock.getAsLong());
-          } catch (Throwable t) {
-            fatal = t;
-            log.error("FATAL: protocol invariant broken, stopping this node's core", t);
-            executor.shutdownNow();
-            ticker.shutdownNow();
-          }
-        });
+    enqueue(task);
+    LockSupport.unpark(thread);
+  }
+
+  /**
+   * Runs {@code task} with the current time on the calling thread if no other thread is running the
+   * core now (with whatever was queued before it), else leaves it queued for the thread that is.
+   * For callers that may block briefly (a full WAL queue applies back-pressure to the core), which
+   * excludes the WAL's own writer thread: the core it would run could wait for that very thread.
+   */
+  public void executeHere(LongConsumer task) {
+    enqueue(task);
+    runHere();
   }
 
   /**
@@ -77,6 +97,16 @@ public final class NodeLoop implements AutoCloseable {
   public boolean tryExecute(LongConsumer task) {
     try {
       execute(task);
+      return true;
+    } catch (RejectedExecutionException busy) {
+      return false;
+    }
+  }
+
+  /** {@link #executeHere}, false instead of an exception as in {@link #tryExecute}. */
+  public boolean tryExecuteHere(LongConsumer task) {
+    try {
+      executeHere(task);
       return true;
     } catch (RejectedExecutionException busy) {
       return false;
@@ -99,17 +129,104 @@ public final class NodeLoop implements AutoCloseable {
     return fatal;
   }
 
+  private void enqueue(LongConsumer task) {
+    Throwable stopped = fatal;
+    if (stopped != null) {
+      throw new RejectedExecutionException("node stopped after a fatal error: " + stopped);
+    }
+    if (closed) {
+      throw new RejectedExecutionException("node loop closed");
+    }
+    if (queued.incrementAndGet() > queueCapacity) {
+      queued.decrementAndGet();
+      throw new RejectedExecutionException(
+          "node loop queue full (" + queueCapacity + " tasks waiting)");
+    }
+    tasks.add(() -> runTask(task));
+  }
+
+  /**
+   * Runs queued tasks on this thread while nobody else does, up to the budget. Whoever stops
+   * running looks at the queue again after letting go, so a task queued meanwhile by a thread that
+   * saw the core busy is never left behind.
+   */
+  private void runHere() {
+    while (running.compareAndSet(false, true)) {
+      int ran = 0;
+      try {
+        Runnable next;
+        while (ran < INLINE_BUDGET && (next = tasks.poll()) != null) {
+          queued.decrementAndGet();
+          next.run();
+          ran++;
+        }
+      } finally {
+        running.set(false);
+      }
+      if (tasks.isEmpty()) {
+        return;
+      }
+      if (ran >= INLINE_BUDGET) {
+        LockSupport.unpark(thread); // the loop thread takes the rest
+        return;
+      }
+    }
+  }
+
+  private void runLoopThread() {
+    while (true) {
+      if (!tasks.isEmpty() && running.compareAndSet(false, true)) {
+        try {
+          Runnable next;
+          while ((next = tasks.poll()) != null) {
+            queued.decrementAndGet();
+            next.run();
+          }
+        } finally {
+          running.set(false);
+        }
+        continue;
+      }
+      if (closed && (tasks.isEmpty() || fatal != null)) {
+        return;
+      }
+      // Another thread running the core looks at the queue again when it lets go (runHere).
+      LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+      if (Thread.interrupted() && closed) {
+        return;
+      }
+    }
+  }
+
+  private void runTask(LongConsumer task) {
+    if (fatal != null) {
+      return; // the node stopped: nothing after the broken invariant runs
+    }
+    try {
+      task.accept(clock.getAsLong());
+    } catch (Throwable t) {
+      fatal = t;
+      log.error("FATAL: protocol invariant broken, stopping this node's core", t);
+      ticker.shutdownNow();
+      tasks.clear();
+      queued.set(0);
+    }
+  }
+
+  /** Runs what is already queued (waiting up to 5 s), then stops; later tasks are refused. */
   @Override
   public void close() {
+    closed = true;
     ticker.shutdownNow();
-    executor.shutdown();
+    LockSupport.unpark(thread);
     try {
-      if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-        executor.shutdownNow();
+      thread.join(5_000);
+      if (thread.isAlive()) {
+        thread.interrupt();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      executor.shutdownNow();
+      thread.interrupt();
     }
   }
 }

@@ -217,14 +217,15 @@ final class ParticipantDriver implements AutoCloseable {
    * full, stopped): the caller answers UNAVAILABLE.
    */
   boolean submit(LongConsumer task) {
-    return ready && !closed && loop.tryExecute(now -> run(task, now));
+    return ready && !closed && loop.tryExecuteHere(now -> run(task, now));
   }
 
   /** Like {@link #submit}, with a result; blocks at most the RPC deadline. */
   <T> T ask(LongFunction<T> task) {
     CompletableFuture<T> result = new CompletableFuture<>();
     try {
-      loop.execute(
+      // On this thread when the core is free: the answer is then ready without a hand-off.
+      loop.executeHere(
           now -> {
             try {
               result.complete(task.apply(now));
