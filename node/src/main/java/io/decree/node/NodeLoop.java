@@ -1,5 +1,6 @@
 package io.decree.node;
 
+import io.grpc.Context;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -153,6 +154,9 @@ public final class NodeLoop implements AutoCloseable {
   private void runHere() {
     while (running.compareAndSet(false, true)) {
       int ran = 0;
+      // The core's work is not part of the request that happens to run it: a stream it opens must
+      // not die when that request's gRPC context is cancelled, nor carry its values.
+      Context previous = Context.ROOT.attach();
       try {
         Runnable next;
         while (ran < INLINE_BUDGET && (next = tasks.poll()) != null) {
@@ -161,6 +165,7 @@ public final class NodeLoop implements AutoCloseable {
           ran++;
         }
       } finally {
+        Context.ROOT.detach(previous);
         running.set(false);
       }
       if (tasks.isEmpty()) {

@@ -81,6 +81,21 @@ class NodeLoopTest {
   }
 
   @Test
+  void aTaskRunHereIsDetachedFromTheCallersGrpcContext() throws Exception {
+    io.grpc.Context.Key<String> key = io.grpc.Context.key("request");
+    io.grpc.Context.CancellableContext request =
+        io.grpc.Context.current().withValue(key, "business call").withCancellation();
+    AtomicReference<io.grpc.Context> seen = new AtomicReference<>();
+    try (NodeLoop loop = new NodeLoop("test-loop", 16, System::currentTimeMillis)) {
+      request.run(() -> loop.executeHere(now -> seen.set(io.grpc.Context.current())));
+      request.cancel(null);
+    }
+    // A stream the core opened here must outlive the request that happened to run the task.
+    assertThat(seen.get().isCancelled()).isFalse();
+    assertThat(key.get(seen.get())).isNull();
+  }
+
+  @Test
   void aTaskQueuedFromInsideATaskRunsAfterItNotNestedInIt() {
     try (NodeLoop loop = new NodeLoop("test-loop", 16, System::currentTimeMillis)) {
       List<String> events = new ArrayList<>();
