@@ -428,6 +428,19 @@ public final class CoordinatorNode implements AutoCloseable {
     loop.executeHere(thenFlush(task));
   }
 
+  /**
+   * For the result of an append. A single node's WAL completes it on its writer thread, which may
+   * run the core (its own appends skip the writer's queue); a cluster's comes from Ratis' threads,
+   * which hand it over.
+   */
+  private void onAppended(LongConsumer task) {
+    if (cluster == null) {
+      onLoopHere(task);
+    } else {
+      onLoop(task);
+    }
+  }
+
   private LongConsumer thenFlush(LongConsumer task) {
     return now -> {
       task.accept(now);
@@ -479,7 +492,7 @@ public final class CoordinatorNode implements AutoCloseable {
       bounded(appendDecision(decision))
           .whenComplete(
               (winner, error) ->
-                  onLoop(
+                  onAppended(
                       now -> {
                         if (core != appendedBy) {
                           return; // that core is gone (leadership ended); its waiters heard why
@@ -497,7 +510,7 @@ public final class CoordinatorNode implements AutoCloseable {
       bounded(appendOther(record))
           .whenComplete(
               (ok, error) ->
-                  onLoop(
+                  onAppended(
                       now -> {
                         if (core != appendedBy) {
                           return;

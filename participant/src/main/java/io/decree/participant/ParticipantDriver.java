@@ -266,17 +266,34 @@ final class ParticipantDriver implements AutoCloseable {
 
   /** Results of our own I/O: never dropped while the driver is open (see class comment). */
   private void post(LongConsumer task) {
+    post(task, false);
+  }
+
+  /**
+   * {@link #post} for results that arrive on a thread that may run the core itself (a WAL writer,
+   * which never waits on its own queue; a resource worker; a gRPC callback): no hand-off when the
+   * core is free.
+   */
+  private void postHere(LongConsumer task) {
+    post(task, true);
+  }
+
+  private void post(LongConsumer task, boolean here) {
     if (closed) {
       return;
     }
     try {
-      loop.execute(now -> run(task, now));
+      if (here) {
+        loop.executeHere(now -> run(task, now));
+      } else {
+        loop.execute(now -> run(task, now));
+      }
     } catch (RejectedExecutionException busy) {
       if (loop.fatalError() != null || closed) {
         return; // the core stopped; nothing will read this result
       }
       try {
-        retries.schedule(() -> post(task), REPOST_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+        retries.schedule(() -> post(task, here), REPOST_DELAY_MILLIS, TimeUnit.MILLISECONDS);
       } catch (RejectedExecutionException shuttingDown) {
         // close() is under way: the result is moot, recovery redoes the work.
       }
@@ -388,12 +405,12 @@ final class ParticipantDriver implements AutoCloseable {
     synced.whenComplete(
         (position, error) -> {
           if (error == null) {
-            post(now -> core.onRecordDurable(record, now));
+            postHere(now -> core.onRecordDurable(record, now));
           } else {
             String reason = String.valueOf(error.getMessage());
             log.warn(
                 "{}: WAL append of {} failed: {}", self, record.getClass().getSimpleName(), reason);
-            post(now -> core.onRecordFailed(record, reason, now));
+            postHere(now -> core.onRecordFailed(record, reason, now));
           }
         });
   }
@@ -479,7 +496,7 @@ final class ParticipantDriver implements AutoCloseable {
           };
       byte[] data = result.branchData();
       String reason = result.reason();
-      post(now -> core.onResourcePrepared(txId, vote, data, reason, now));
+      postHere(now -> core.onResourcePrepared(txId, vote, data, reason, now));
       return;
     }
     String error = "";
@@ -495,7 +512,7 @@ final class ParticipantDriver implements AutoCloseable {
     }
     boolean ok = error.isEmpty();
     String why = error;
-    post(now -> core.onResourceApplied(txId, ok, why, now));
+    postHere(now -> core.onResourceApplied(txId, ok, why, now));
   }
 
   private void rollbackQuietly(String id) {

@@ -233,4 +233,52 @@ class ChronicleWalWritePathTest {
       }
     }
   }
+
+  /**
+   * A future's callback runs on the writer thread, and may append again (a protocol core run there
+   * logs its next record). With the queue full, such an append must not wait for the queue: only
+   * the writer empties it.
+   */
+  @Test
+  void anAppendFromACallbackOnTheWriterThreadNeverWaitsForTheFullQueue() throws Exception {
+    java.util.concurrent.CountDownLatch syncMayProceed = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean first =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    WalConfig config =
+        WalConfig.builder()
+            .directory(tmp.resolve("wal"))
+            .maxRecordBytes(1024)
+            .queueCapacity(1)
+            .maxBatch(1)
+            .beforeSync(
+                () -> {
+                  if (first.getAndSet(false)) {
+                    try {
+                      syncMayProceed.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }
+                })
+            .build();
+    try (ChronicleWal wal = ChronicleWal.open(config)) {
+      CompletableFuture<CompletableFuture<Long>> chained = new CompletableFuture<>();
+      CompletableFuture<Long> a = wal.append(1, new byte[] {1});
+      a.thenRun(() -> chained.complete(wal.append(1, new byte[] {2})));
+      // While A's sync waits, fill the queue and leave one more appender blocked behind it.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (first.get() && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      CompletableFuture<Long> c = wal.append(1, new byte[] {3});
+      CompletableFuture<CompletableFuture<Long>> d =
+          CompletableFuture.supplyAsync(() -> wal.append(1, new byte[] {4}));
+      syncMayProceed.countDown();
+      List<CompletableFuture<Long>> all =
+          List.of(a, chained.get(30, TimeUnit.SECONDS), c, d.get(30, TimeUnit.SECONDS));
+      for (CompletableFuture<Long> f : all) {
+        assertThat(f.get(30, TimeUnit.SECONDS)).isNotNegative();
+      }
+    }
+  }
 }
