@@ -428,19 +428,6 @@ public final class CoordinatorNode implements AutoCloseable {
     loop.executeHere(thenFlush(task));
   }
 
-  /**
-   * For the result of an append. A single node's WAL completes it on its writer thread, which may
-   * run the core (its own appends skip the writer's queue); a cluster's comes from Ratis' threads,
-   * which hand it over.
-   */
-  private void onAppended(LongConsumer task) {
-    if (cluster == null) {
-      onLoopHere(task);
-    } else {
-      onLoop(task);
-    }
-  }
-
   private LongConsumer thenFlush(LongConsumer task) {
     return now -> {
       task.accept(now);
@@ -492,7 +479,7 @@ public final class CoordinatorNode implements AutoCloseable {
       bounded(appendDecision(decision))
           .whenComplete(
               (winner, error) ->
-                  onAppended(
+                  onLoop(
                       now -> {
                         if (core != appendedBy) {
                           return; // that core is gone (leadership ended); its waiters heard why
@@ -510,7 +497,7 @@ public final class CoordinatorNode implements AutoCloseable {
       bounded(appendOther(record))
           .whenComplete(
               (ok, error) ->
-                  onAppended(
+                  onLoop(
                       now -> {
                         if (core != appendedBy) {
                           return;

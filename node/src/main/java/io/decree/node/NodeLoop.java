@@ -83,9 +83,8 @@ public final class NodeLoop implements AutoCloseable {
   /**
    * Runs {@code task} with the current time on the calling thread if no other thread is running the
    * core now (with whatever was queued before it), else leaves it queued for the thread that is.
-   * For callers that may block briefly (a full WAL queue applies back-pressure to the core). A
-   * thread the core could end up waiting for must not call it, unless that wait cannot happen: the
-   * WAL's writer may, because an append made on the writer thread never waits for its queue.
+   * For callers that may block briefly (a full WAL queue applies back-pressure to the core), which
+   * excludes the WAL's own writer thread: the core it would run could wait for that very thread.
    */
   public void executeHere(LongConsumer task) {
     enqueue(task);

@@ -11,6 +11,7 @@ import io.decree.core.Vote;
 import io.decree.core.participant.BranchState;
 import io.decree.core.participant.BranchView;
 import io.decree.core.participant.OperatorReply;
+import io.decree.core.participant.ParticipantCheckpoint;
 import io.decree.core.participant.ParticipantCore;
 import io.decree.core.participant.ParticipantEffects;
 import io.decree.core.participant.ParticipantRecord;
@@ -21,6 +22,7 @@ import io.decree.participant.spi.ResourceException;
 import io.decree.participant.spi.ResourceManager;
 import io.decree.participant.spi.ResourceManager.PrepareResult;
 import io.decree.participant.spi.ResourceManager.PreparedBranch;
+import io.decree.wal.WalCheckpoints;
 import io.decree.wal.WalRecord;
 import io.decree.wal.WriteAheadLog;
 import io.grpc.Status;
@@ -89,6 +91,12 @@ final class ParticipantDriver implements AutoCloseable {
   /** Operators waiting for the core's answer, by transaction. Loop thread only; bounded. */
   private final Map<TxId, List<CompletableFuture<Resolution>>> operatorWaiters = new HashMap<>();
 
+  /** Writes the core's checkpoints into the WAL, so that it may delete the files before them. */
+  private final WalCheckpoints checkpoints;
+
+  /** Records appended since the last checkpoint (or, after a start, since the last one found). */
+  private long recordsSinceCheckpoint;
+
   private ParticipantRef self;
   private ParticipantCore core; // loop thread only, after recover()
   private volatile boolean ready;
@@ -98,6 +106,7 @@ final class ParticipantDriver implements AutoCloseable {
     this.options = options;
     this.rm = options.resourceManager();
     this.wal = wal;
+    this.checkpoints = new WalCheckpoints(wal, "participant " + options.name() + " log");
     this.outbound = outbound;
     this.pending = new PendingReplies(options.pendingRepliesMax());
     this.loop =
@@ -145,8 +154,29 @@ final class ParticipantDriver implements AutoCloseable {
    */
   void recover(ParticipantRef self) {
     this.self = self;
+    // A complete checkpoint replaces what came before it (those files may be deleted already);
+    // the records after it follow.
     List<ParticipantRecord> records = new ArrayList<>();
-    wal.replay((WalRecord r) -> records.add(ParticipantRecordCodec.decode(r.type(), r.payload())));
+    ParticipantCheckpoint[] base = {new ParticipantCheckpoint(0, List.of())};
+    WalCheckpoints.Reader reader =
+        new WalCheckpoints.Reader(
+            snapshot -> {
+              base[0] = ParticipantRecordCodec.decodeCheckpoint(snapshot);
+              records.clear();
+            });
+    wal.replay(
+        (WalRecord r) -> {
+          if (!reader.accept(r)) {
+            records.add(ParticipantRecordCodec.decode(r.type(), r.payload()));
+          }
+        });
+    recordsSinceCheckpoint = records.size();
+    log.info(
+        "{}: log replayed: {} ({} records in it) and {} records after it",
+        options.name(),
+        reader.complete() == 0 ? "no checkpoint" : "the last complete checkpoint",
+        base[0].records().size(),
+        records.size());
     List<PreparedBranch> prepared =
         ask(
             now -> {
@@ -156,7 +186,7 @@ final class ParticipantDriver implements AutoCloseable {
                   new ParticipantCore(
                       self,
                       options.participantConfig().withUnsafe(FaultSwitches.participantUnsafe()));
-              core.onRecover(records, now);
+              core.onRecover(base[0], records, now);
               List<PreparedBranch> list = new ArrayList<>();
               for (TxId id : core.preparedBranches()) {
                 list.add(new PreparedBranch(id.toString(), core.branchData(id)));
@@ -270,9 +300,9 @@ final class ParticipantDriver implements AutoCloseable {
   }
 
   /**
-   * {@link #post} for results that arrive on a thread that may run the core itself (a WAL writer,
-   * which never waits on its own queue; a resource worker; a gRPC callback): no hand-off when the
-   * core is free.
+   * {@link #post} for results that arrive on a thread that may run the core itself (a resource
+   * worker): no hand-off when the core is free. Never from a WAL writer: the core may wait for room
+   * in that writer's queue.
    */
   private void postHere(LongConsumer task) {
     post(task, true);
@@ -338,6 +368,10 @@ final class ParticipantDriver implements AutoCloseable {
     for (ParticipantRecord record : effects.appends()) {
       append(record);
     }
+    recordsSinceCheckpoint += effects.appends().size();
+    if (recordsSinceCheckpoint >= options.checkpointEveryRecords()) {
+      checkpoint();
+    }
     for (Send send : effects.sends()) {
       deliver(send);
     }
@@ -350,6 +384,24 @@ final class ParticipantDriver implements AutoCloseable {
         Resolution resolution = new Resolution(reply, core.describe(reply.txId()).orElse(null));
         waiting.forEach(w -> w.complete(resolution));
       }
+    }
+  }
+
+  /**
+   * Writes the core's state as a checkpoint after the records appended so far (in the same order as
+   * they, through the test-only append delay too); once it is durable the WAL may delete the files
+   * before it. Loop thread.
+   */
+  private void checkpoint() {
+    recordsSinceCheckpoint = 0;
+    byte[] snapshot = ParticipantRecordCodec.encodeCheckpoint(core.checkpoint());
+    if (appendDelay != null) {
+      appendDelay.schedule(
+          () -> checkpoints.write(snapshot),
+          FaultSwitches.APPEND_DELAY_MILLIS,
+          TimeUnit.MILLISECONDS);
+    } else {
+      checkpoints.write(snapshot);
     }
   }
 
@@ -405,12 +457,12 @@ final class ParticipantDriver implements AutoCloseable {
     synced.whenComplete(
         (position, error) -> {
           if (error == null) {
-            postHere(now -> core.onRecordDurable(record, now));
+            post(now -> core.onRecordDurable(record, now));
           } else {
             String reason = String.valueOf(error.getMessage());
             log.warn(
                 "{}: WAL append of {} failed: {}", self, record.getClass().getSimpleName(), reason);
-            postHere(now -> core.onRecordFailed(record, reason, now));
+            post(now -> core.onRecordFailed(record, reason, now));
           }
         });
   }

@@ -22,6 +22,12 @@ public final class ParticipantOptions {
     Channel dial(String address);
   }
 
+  /**
+   * Records between checkpoints by default: about three per two-phase branch, so a checkpoint every
+   * ~100,000 branches, whose cost (one pass over the branches remembered) stays small.
+   */
+  public static final int CHECKPOINT_EVERY_RECORDS_DEFAULT = 300_000;
+
   private final String name;
   private final String advertisedAddress;
   private final String bindHost;
@@ -38,6 +44,7 @@ public final class ParticipantOptions {
   private final int resourceThreads;
   private final int resourceQueueCapacity;
   private final int pendingRepliesMax;
+  private final int checkpointEveryRecords;
   private final List<BindableService> businessServices;
   private final Dialer dialer;
 
@@ -58,6 +65,7 @@ public final class ParticipantOptions {
     this.resourceThreads = b.resourceThreads;
     this.resourceQueueCapacity = b.resourceQueueCapacity;
     this.pendingRepliesMax = b.pendingRepliesMax;
+    this.checkpointEveryRecords = b.checkpointEveryRecords;
     this.businessServices = List.copyOf(b.businessServices);
     this.dialer = b.dialer;
   }
@@ -132,6 +140,10 @@ public final class ParticipantOptions {
     return pendingRepliesMax;
   }
 
+  public int checkpointEveryRecords() {
+    return checkpointEveryRecords;
+  }
+
   public List<BindableService> businessServices() {
     return businessServices;
   }
@@ -157,6 +169,7 @@ public final class ParticipantOptions {
     private int resourceThreads = 8;
     private int resourceQueueCapacity = 10_000;
     private int pendingRepliesMax = 10_000;
+    private int checkpointEveryRecords = CHECKPOINT_EVERY_RECORDS_DEFAULT;
     private final List<BindableService> businessServices = new ArrayList<>();
     private Dialer dialer;
 
@@ -262,6 +275,15 @@ public final class ParticipantOptions {
       return this;
     }
 
+    /**
+     * Records appended between two checkpoints of the runtime's log; each checkpoint lets the WAL
+     * delete the whole files before it (docs/participant.md).
+     */
+    public Builder checkpointEveryRecords(int checkpointEveryRecords) {
+      this.checkpointEveryRecords = checkpointEveryRecords;
+      return this;
+    }
+
     /** The application's own gRPC services, served behind the enlisting interceptor. */
     public Builder addBusinessService(BindableService service) {
       businessServices.add(Objects.requireNonNull(service, "service"));
@@ -311,6 +333,9 @@ public final class ParticipantOptions {
           resourceQueueCapacity > 0,
           "resourceQueueCapacity must be > 0, was " + resourceQueueCapacity);
       require(pendingRepliesMax > 0, "pendingRepliesMax must be > 0, was " + pendingRepliesMax);
+      require(
+          checkpointEveryRecords > 0,
+          "checkpointEveryRecords must be > 0, was " + checkpointEveryRecords);
       return new ParticipantOptions(this);
     }
 

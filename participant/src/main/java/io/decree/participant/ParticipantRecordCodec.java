@@ -3,6 +3,7 @@ package io.decree.participant;
 import io.decree.core.Decision;
 import io.decree.core.ParticipantRef;
 import io.decree.core.TxId;
+import io.decree.core.participant.ParticipantCheckpoint;
 import io.decree.core.participant.ParticipantRecord;
 import io.decree.core.participant.ParticipantRecord.CompletedRecord;
 import io.decree.core.participant.ParticipantRecord.DecisionRecord;
@@ -30,6 +31,9 @@ import java.util.List;
  *   <li>COMPLETED: {@code decision:u8}
  *   <li>HEURISTIC: {@code decision:u8, reason:utf, decidedAt:i64} (an operator's forced outcome)
  * </ul>
+ *
+ * <p>A checkpoint's snapshot ({@link #encodeCheckpoint}): {@code version:u8, horizon:i64,
+ * count:i32, (type:u8, length:i32, payload)*}, each payload as above.
  *
  * <p>A payload that does not decode passed the WAL's CRC, so this process (or a newer release)
  * wrote it: that is a bug or a downgrade, and {@link #decode} stops recovery with {@link
@@ -135,6 +139,49 @@ final class ParticipantRecordCodec {
     } catch (IOException | IllegalArgumentException e) {
       throw new IllegalStateException(
           "participant record of type " + type + " does not decode: " + e.getMessage(), e);
+    }
+  }
+
+  static byte[] encodeCheckpoint(ParticipantCheckpoint checkpoint) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + 128 * checkpoint.records().size());
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(VERSION);
+      out.writeLong(checkpoint.forgottenBeforeMillis());
+      out.writeInt(checkpoint.records().size());
+      for (ParticipantRecord record : checkpoint.records()) {
+        out.writeByte(type(record));
+        writeBytes(out, encode(record));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  static ParticipantCheckpoint decodeCheckpoint(byte[] snapshot) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot))) {
+      int version = in.readUnsignedByte();
+      if (version != VERSION) {
+        throw new IllegalStateException(
+            "participant checkpoint version " + version + " is not supported (this build reads 1)");
+      }
+      long horizon = in.readLong();
+      int count = in.readInt();
+      if (count < 0) {
+        throw new IllegalStateException("record count " + count + " out of range");
+      }
+      List<ParticipantRecord> records = new ArrayList<>(Math.min(count, 1 << 20));
+      for (int i = 0; i < count; i++) {
+        int type = in.readUnsignedByte();
+        records.add(decode(type, readBytes(in)));
+      }
+      if (in.available() != 0) {
+        throw new IllegalStateException(in.available() + " trailing bytes");
+      }
+      return new ParticipantCheckpoint(horizon, records);
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "participant checkpoint does not decode: " + e.getMessage(), e);
     }
   }
 

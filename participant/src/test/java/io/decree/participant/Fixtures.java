@@ -65,7 +65,8 @@ final class Fixtures {
 
   /** Fast timers so in-doubt branches ask within tens of milliseconds. */
   static ParticipantConfig fastConfig() {
-    return new ParticipantConfig(10_000, 30_000, 30, new Backoff(20, 100), 1, 600_000, Unsafe.NONE);
+    return new ParticipantConfig(
+        10_000, 30_000, 30, new Backoff(20, 100), 1, 600_000, 100_000, Unsafe.NONE);
   }
 
   /** Bounded wait for something other threads make true; fails with {@code what} on timeout. */

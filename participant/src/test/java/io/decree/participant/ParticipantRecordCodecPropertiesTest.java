@@ -29,6 +29,24 @@ class ParticipantRecordCodecPropertiesTest {
     assertSame(decoded, record);
   }
 
+  @Property(tries = 200)
+  void aCheckpointRoundTripsWithItsHorizonAndRecordsInOrder(
+      @ForAll("recordLists") java.util.List<ParticipantRecord> records,
+      @ForAll @net.jqwik.api.constraints.LongRange(min = 0) long horizon) {
+    byte[] bytes =
+        ParticipantRecordCodec.encodeCheckpoint(
+            new io.decree.core.participant.ParticipantCheckpoint(horizon, records));
+    var decoded = ParticipantRecordCodec.decodeCheckpoint(bytes);
+    assertThat(decoded.forgottenBeforeMillis()).isEqualTo(horizon);
+    assertThat(decoded.records()).hasSameSizeAs(records);
+    for (int i = 0; i < records.size(); i++) {
+      assertSame(decoded.records().get(i), records.get(i));
+    }
+    byte[] truncated = Arrays.copyOf(bytes, bytes.length - 1);
+    assertThatThrownBy(() -> ParticipantRecordCodec.decodeCheckpoint(truncated))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
   @Property
   void truncatedPayloadsNeverDecodeToSomethingElse(
       @ForAll("records") ParticipantRecord record, @ForAll @IntRange(min = 1, max = 64) int cut) {
@@ -66,6 +84,11 @@ class ParticipantRecordCodecPropertiesTest {
     } else {
       assertThat(decoded).isEqualTo(record); // Completed and Heuristic records have no arrays
     }
+  }
+
+  @Provide
+  Arbitrary<java.util.List<ParticipantRecord>> recordLists() {
+    return records().list().ofMaxSize(20);
   }
 
   @Provide

@@ -68,6 +68,7 @@ class ParticipantRuntimeTest {
   private InMemoryWal wal;
   private ParticipantRuntime runtime;
   private ManagedChannel channel;
+  private int checkpointEveryRecords = ParticipantOptions.CHECKPOINT_EVERY_RECORDS_DEFAULT;
 
   @BeforeEach
   void setUp() {
@@ -95,6 +96,7 @@ class ParticipantRuntimeTest {
                     .rpcDeadlineMillis(2_000)
                     .addBusinessService(business)
                     .dialer(network::dial)
+                    .checkpointEveryRecords(checkpointEveryRecords)
                     .build())
             .start();
     channel = NettyChannelBuilder.forTarget(runtime.address()).usePlaintext().build();
@@ -370,6 +372,43 @@ class ParticipantRuntimeTest {
     await("the in-doubt branch commits", () -> resource.applied.containsKey(tx));
     assertThat(resource.applied.get(tx)).isEqualTo("COMMIT:data-" + tx);
     await("the branch is COMMITTED", () -> state(tx) == BranchState.COMMITTED);
+  }
+
+  @Test
+  void aRestartFromACheckpointKeepsTheInDoubtAndTheFinishedBranchesAfterOlderRecordsAreGone()
+      throws Exception {
+    stop();
+    checkpointEveryRecords = 4;
+    start();
+    // Three records (vote, decision, completion) for the committed one, a vote for the other:
+    // the fourth record triggers a checkpoint, and once it is durable the WAL drops what precedes.
+    String committed = newTxId();
+    work(committed);
+    assertThat(participant().prepare(prepareRequest(committed)).getVote()).isEqualTo(Vote.YES);
+    participant().commit(phaseTwo(committed));
+    String inDoubt = newTxId();
+    work(inDoubt);
+    assertThat(participant().prepare(prepareRequest(inDoubt, PEER)).getVote()).isEqualTo(Vote.YES);
+    await(
+        "the log starts with the checkpoint",
+        () -> {
+          List<Integer> types = new java.util.ArrayList<>();
+          wal.replay(r -> types.add(r.type()));
+          return !types.isEmpty() && types.get(0) == io.decree.wal.WalCheckpoints.BEGIN;
+        });
+
+    stop();
+    wal.close();
+    wal = wal.reopen();
+    resource = new TestResource();
+    start();
+
+    assertThat(resource.recovered).extracting(p -> p.txId()).containsExactly(inDoubt);
+    assertThat(state(committed)).isEqualTo(BranchState.COMMITTED);
+    assertThat(state(inDoubt)).isEqualTo(BranchState.PREPARED);
+    coordinator.inquiryAnswer.set(Outcome.COMMITTED);
+    await("the in-doubt branch commits", () -> resource.applied.containsKey(inDoubt));
+    assertThat(resource.applied).doesNotContainKey(committed); // applied before the restart
   }
 
   @Test

@@ -105,12 +105,6 @@ public final class ChronicleWal implements WriteAheadLog {
   private final List<Integer> touched = new ArrayList<>(2);
   private long writtenNanos;
 
-  /**
-   * Appends made on the writer thread itself, by the futures' callbacks it runs: they go into the
-   * next batch instead of the bounded queue, where a full queue would wait forever for this thread.
-   */
-  private final List<Pending> selfAppended = new ArrayList<>();
-
   private ChronicleWal(WalConfig config, DirectoryLock directoryLock, SingleChronicleQueue queue) {
     this.config = config;
     this.directory = config.directory();
@@ -352,10 +346,6 @@ public final class ChronicleWal implements WriteAheadLog {
       return future;
     }
     Pending p = new Pending(type, payload, future, lazy);
-    if (Thread.currentThread() == writer) {
-      selfAppended.add(p);
-      return future;
-    }
     try {
       // Bounded wait so a close racing with a full queue cannot strand this caller.
       while (!pending.offer(p, 50, TimeUnit.MILLISECONDS)) {
@@ -384,22 +374,17 @@ public final class ChronicleWal implements WriteAheadLog {
     List<Pending> batch = new ArrayList<>(config.maxBatch());
     try {
       while (true) {
-        if (!selfAppended.isEmpty()) {
-          batch.addAll(selfAppended);
-          selfAppended.clear();
-        } else {
-          Pending first = pending.poll(WRITER_SPIN_NANOS, 20, TimeUnit.MILLISECONDS);
-          if (first == null) {
-            // Idle: lazy records need not wait for the next forced one any longer.
-            syncWritten();
-            if (closed && selfAppended.isEmpty()) {
-              return;
-            }
-            continue;
+        Pending first = pending.poll(WRITER_SPIN_NANOS, 20, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          // Idle: lazy records need not wait for the next forced one any longer.
+          syncWritten();
+          if (closed) {
+            return;
           }
-          batch.add(first);
+          continue;
         }
-        pending.drainTo(batch, Math.max(0, config.maxBatch() - batch.size()));
+        batch.add(first);
+        pending.drainTo(batch, config.maxBatch() - 1);
         writeBatch(batch);
         batch.clear();
       }
@@ -636,8 +621,7 @@ public final class ChronicleWal implements WriteAheadLog {
   }
 
   private void failAllQueued(WalException e) {
-    List<Pending> rest = new ArrayList<>(selfAppended);
-    selfAppended.clear();
+    List<Pending> rest = new ArrayList<>();
     pending.drainTo(rest, Integer.MAX_VALUE);
     rest.forEach(p -> p.future().completeExceptionally(e));
   }

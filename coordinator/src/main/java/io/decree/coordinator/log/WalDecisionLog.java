@@ -4,13 +4,9 @@ import io.decree.core.TxId;
 import io.decree.core.coordinator.CoordinatorRecord;
 import io.decree.core.coordinator.CoordinatorRecord.DecisionRecord;
 import io.decree.core.coordinator.CoordinatorRecord.HorizonRecord;
-import io.decree.wal.WalClosedException;
+import io.decree.wal.WalCheckpoints;
 import io.decree.wal.WalRecord;
 import io.decree.wal.WriteAheadLog;
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
@@ -37,17 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class WalDecisionLog implements DecisionLog {
   private static final Logger log = LoggerFactory.getLogger(WalDecisionLog.class);
 
-  /** WAL record types of checkpoints, beside {@link CoordinatorRecordCodec}'s. */
-  static final int CHECKPOINT_BEGIN = 101;
-
-  static final int CHECKPOINT_CHUNK = 102;
-  static final int CHECKPOINT_END = 103;
-
   /** Records between checkpoints by default: a few minutes of a busy node. */
   public static final int CHECKPOINT_EVERY_RECORDS_DEFAULT = 500_000;
-
-  /** Snapshot bytes per chunk record; well under the WAL's record limit. */
-  static final int CHUNK_BYTES = 256 * 1024;
 
   /** A logged decision and the future that completes when that record is durable. */
   private record Logged(DecisionRecord record, CompletableFuture<DecisionRecord> durable) {}
@@ -66,11 +53,7 @@ public final class WalDecisionLog implements DecisionLog {
 
   private int recordsSinceCheckpoint;
 
-  /**
-   * Ids of this process's checkpoints: random first, so that a checkpoint cut short and the next
-   * process's first one never share an id (recovery must not join their chunks).
-   */
-  private long nextCheckpointId = new SecureRandom().nextLong();
+  private final WalCheckpoints checkpoints;
 
   public WalDecisionLog(WriteAheadLog wal) {
     this(wal, CHECKPOINT_EVERY_RECORDS_DEFAULT);
@@ -86,6 +69,7 @@ public final class WalDecisionLog implements DecisionLog {
     }
     this.wal = wal;
     this.checkpointEveryRecords = checkpointEveryRecords;
+    this.checkpoints = new WalCheckpoints(wal, "decision log");
   }
 
   @Override
@@ -103,8 +87,8 @@ public final class WalDecisionLog implements DecisionLog {
     log.info(
         "decision log: {} records replayed ({} in checkpoints{}), {} transactions held",
         replay.records,
-        replay.checkpointRecords,
-        replay.checkpointsFound == 0 ? ", none complete" : ", the last complete one used",
+        replay.checkpoints.checkpointRecords(),
+        replay.checkpoints.complete() == 0 ? ", none complete" : ", the last complete one used",
         state.size());
     return records;
   }
@@ -151,53 +135,10 @@ public final class WalDecisionLog implements DecisionLog {
     }
   }
 
-  /**
-   * Writes the state as a checkpoint; once every record of it is durable, older files may go (a
-   * checkpoint with a chunk missing is ignored by recovery, so it must not release anything). Loop
-   * thread.
-   */
+  /** Writes the state as a checkpoint ({@link WalCheckpoints}). Loop thread. */
   private void checkpoint() {
     recordsSinceCheckpoint = 0;
-    long id = nextCheckpointId++;
-    byte[] snapshot = state.toSnapshot();
-    int chunks = Math.max(1, (snapshot.length + CHUNK_BYTES - 1) / CHUNK_BYTES);
-    List<CompletableFuture<Long>> written = new ArrayList<>(chunks + 2);
-    CompletableFuture<Long> begin =
-        wal.append(CHECKPOINT_BEGIN, ByteBuffer.allocate(8).putLong(id).array());
-    written.add(begin);
-    for (int i = 0; i < chunks; i++) {
-      int from = i * CHUNK_BYTES;
-      int length = Math.min(CHUNK_BYTES, snapshot.length - from);
-      written.add(
-          wal.append(
-              CHECKPOINT_CHUNK,
-              ByteBuffer.allocate(12 + length)
-                  .putLong(id)
-                  .putInt(i)
-                  .put(snapshot, from, length)
-                  .array()));
-    }
-    written.add(
-        wal.append(CHECKPOINT_END, ByteBuffer.allocate(12).putLong(id).putInt(chunks).array()));
-    // Completions run on the WAL's writer thread; deleting files is left to another thread.
-    CompletableFuture.allOf(written.toArray(CompletableFuture[]::new))
-        .whenCompleteAsync(
-            (done, error) -> {
-              if (error != null) {
-                log.warn(
-                    "decision log checkpoint {} not confirmed durable, nothing released: {}",
-                    id,
-                    String.valueOf(error.getMessage()));
-                return;
-              }
-              try {
-                wal.retainFrom(begin.join());
-              } catch (WalClosedException closing) {
-                // Stopped meanwhile: the files stay until a checkpoint after the next start.
-              } catch (RuntimeException e) {
-                log.warn("decision log: releasing files before checkpoint {} failed", id, e);
-              }
-            });
+    checkpoints.write(state.toSnapshot());
   }
 
   @Override
@@ -209,62 +150,24 @@ public final class WalDecisionLog implements DecisionLog {
   private static final class Replay {
     DecisionState state = new DecisionState();
     long records;
-    long checkpointRecords;
-    int checkpointsFound;
 
     /** Records since the last complete checkpoint (all of them without one): due for the next. */
     long liveSinceCheckpoint;
 
-    /** The checkpoint being read: its id, its chunks so far; null outside one. */
-    private Long openId;
-
-    private ByteArrayOutputStream chunks;
-    private int chunkCount;
+    // Everything before a complete checkpoint is in it; what the log still holds of that may be
+    // partial (retention), so the state is replaced, not merged.
+    final WalCheckpoints.Reader checkpoints =
+        new WalCheckpoints.Reader(
+            snapshot -> {
+              state = DecisionState.fromSnapshot(snapshot);
+              liveSinceCheckpoint = 0;
+            });
 
     void accept(WalRecord r) {
       records++;
-      switch (r.type()) {
-        case CHECKPOINT_BEGIN -> {
-          checkpointRecords++;
-          openId = ByteBuffer.wrap(r.payload()).getLong();
-          chunks = new ByteArrayOutputStream();
-          chunkCount = 0;
-        }
-        case CHECKPOINT_CHUNK -> {
-          checkpointRecords++;
-          ByteBuffer b = ByteBuffer.wrap(r.payload());
-          long id = b.getLong();
-          int index = b.getInt();
-          if (openId != null && openId == id && index == chunkCount) {
-            chunks.write(r.payload(), 12, r.payload().length - 12);
-            chunkCount++;
-          } else {
-            openId = null; // not the chunk expected: this checkpoint cannot be used
-          }
-        }
-        case CHECKPOINT_END -> {
-          checkpointRecords++;
-          ByteBuffer b = ByteBuffer.wrap(r.payload());
-          long id = b.getLong();
-          int count = b.getInt();
-          if (openId != null && openId == id && count == chunkCount) {
-            // Everything before the begin record is in this state; what the log still holds of it
-            // may be partial (retention), so it is replaced, not merged.
-            state = DecisionState.fromSnapshot(chunks.toByteArray());
-            checkpointsFound++;
-            liveSinceCheckpoint = 0;
-          }
-          openId = null;
-          chunks = null;
-        }
-        default -> {
-          // A live record after an unfinished checkpoint (a crash cut it short): that checkpoint
-          // is abandoned; the records it copied are still before it.
-          openId = null;
-          chunks = null;
-          state.apply(CoordinatorRecordCodec.decode(r.type(), r.payload()));
-          liveSinceCheckpoint++;
-        }
+      if (!checkpoints.accept(r)) {
+        state.apply(CoordinatorRecordCodec.decode(r.type(), r.payload()));
+        liveSinceCheckpoint++;
       }
     }
   }

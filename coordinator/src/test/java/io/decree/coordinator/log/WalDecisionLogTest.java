@@ -11,6 +11,7 @@ import io.decree.core.coordinator.CoordinatorRecord.EndRecord;
 import io.decree.core.coordinator.CoordinatorRecord.HorizonRecord;
 import io.decree.core.coordinator.CoordinatorRecord.OnePhaseRecord;
 import io.decree.wal.InMemoryWal;
+import io.decree.wal.WalCheckpoints;
 import io.decree.wal.WalDiskFullException;
 import io.decree.wal.WalRecord;
 import io.decree.wal.WriteAheadLog;
@@ -73,9 +74,9 @@ class WalDecisionLogTest {
       everything.apply(r);
     }
     byte[] emptyState = new DecisionState().toSnapshot();
-    wal.append(WalDecisionLog.CHECKPOINT_BEGIN, ByteBuffer.allocate(8).putLong(9).array());
+    wal.append(WalCheckpoints.BEGIN, ByteBuffer.allocate(8).putLong(9).array());
     wal.append(
-        WalDecisionLog.CHECKPOINT_CHUNK,
+        WalCheckpoints.CHUNK,
         ByteBuffer.allocate(12 + emptyState.length).putLong(9).putInt(0).put(emptyState).array());
     // no end record: the crash came first
 
@@ -136,7 +137,7 @@ class WalDecisionLogTest {
         new WriteAheadLog() {
           @Override
           public CompletableFuture<Long> append(int type, byte[] payload) {
-            return type == WalDecisionLog.CHECKPOINT_CHUNK
+            return type == WalCheckpoints.CHUNK
                 ? CompletableFuture.failedFuture(new WalDiskFullException("test: disk full"))
                 : disk.append(type, payload);
           }

@@ -6,6 +6,7 @@ import io.decree.core.ParticipantRef;
 import io.decree.core.ProtocolViolation;
 import io.decree.core.TxId;
 import io.decree.core.Vote;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +52,12 @@ final class Branch {
   int inquiries;
   long nextInquiryMillis;
   String lastAnswer = "";
+
+  /**
+   * The records appended for this branch, in order: what a checkpoint keeps of it, so that
+   * replaying a checkpoint rebuilds the branch as replaying the whole log would.
+   */
+  final List<ParticipantRecord> records = new ArrayList<>(3);
 
   /** Last exchange with the coordinator and each peer, for the blocking report. */
   final Map<String, Blocking.Contact> contacts = new LinkedHashMap<>();

@@ -13,6 +13,8 @@ import io.decree.core.Backoff;
  * @param peerQueryEvery while the coordinator does not answer, ask the peers on every n-th attempt
  *     (cooperative termination)
  * @param retentionMillis how long a finished branch is remembered for duplicate messages
+ * @param rememberedMax finished branches remembered at most; beyond it the oldest are forgotten
+ *     before their retention ends (memory and checkpoints stay bounded at any rate)
  * @param unsafe TEST ONLY: protocol rules to break, so tests can prove the simulator and the
  *     Jepsen-style checkers catch it. {@link Unsafe#NONE} in production.
  */
@@ -23,6 +25,7 @@ public record ParticipantConfig(
     Backoff inquiry,
     int peerQueryEvery,
     long retentionMillis,
+    int rememberedMax,
     Unsafe unsafe) {
 
   /**
@@ -46,16 +49,18 @@ public record ParticipantConfig(
         || inquiry == null
         || peerQueryEvery <= 0
         || retentionMillis < 0
+        || rememberedMax <= 0
         || unsafe == null) {
       throw new IllegalArgumentException(
-          "participant config: branchesMax, activeTimeoutMillis and peerQueryEvery must be > 0,"
-              + " inquiry backoff and unsafe set, inquiryAfterMillis and retentionMillis >= 0");
+          "participant config: branchesMax, activeTimeoutMillis, peerQueryEvery and rememberedMax"
+              + " must be > 0, inquiry backoff and unsafe set, inquiryAfterMillis and"
+              + " retentionMillis >= 0");
     }
   }
 
   public static ParticipantConfig defaults() {
     return new ParticipantConfig(
-        100_000, 60_000, 2_000, new Backoff(200, 10_000), 1, 600_000, Unsafe.NONE);
+        100_000, 60_000, 2_000, new Backoff(200, 10_000), 1, 600_000, 100_000, Unsafe.NONE);
   }
 
   public ParticipantConfig withTimings(
@@ -67,6 +72,7 @@ public record ParticipantConfig(
         inquiry,
         peerQueryEvery,
         retentionMillis,
+        rememberedMax,
         unsafe);
   }
 
@@ -78,6 +84,7 @@ public record ParticipantConfig(
         inquiry,
         peerQueryEvery,
         retentionMillis,
+        rememberedMax,
         unsafe);
   }
 }

@@ -79,6 +79,28 @@ public final class ParticipantCore {
     return effects.drain();
   }
 
+  /** Appends a record for {@code b}, and keeps it with the branch for checkpoints. */
+  private void log(Branch b, ParticipantRecord record) {
+    b.records.add(record);
+    effects.append(record);
+  }
+
+  /**
+   * What a checkpoint must hold so that {@link #onRecover(ParticipantCheckpoint, List, long)}
+   * builds this core's durable state again: the records of every branch still remembered (open
+   * ones, and finished ones within retention, which answer duplicates and peers' questions), and
+   * the horizon below which branches were forgotten. Taken between tasks, after the effects were
+   * carried out, it covers exactly the records appended so far (minus those of forgotten branches),
+   * so a log may drop everything before a checkpoint once the checkpoint is durable.
+   */
+  public ParticipantCheckpoint checkpoint() {
+    List<ParticipantRecord> records = new ArrayList<>();
+    for (Branch b : branches.values()) {
+      records.addAll(b.records);
+    }
+    return new ParticipantCheckpoint(forgottenBeforeMillis, records);
+  }
+
   // ---------------------------------------------------------------- recovery
 
   /**
@@ -88,18 +110,38 @@ public final class ParticipantCore {
    * calls.
    */
   public void onRecover(List<ParticipantRecord> log, long nowMillis) {
+    onRecover(new ParticipantCheckpoint(0, List.of()), log, nowMillis);
+  }
+
+  /**
+   * Recovery from a checkpoint ({@link #checkpoint()}) and the records logged after it. Branches
+   * the checkpoint left out were forgotten before it was taken; its horizon keeps them forgotten (a
+   * question about one answers UNKNOWN, never a presumed outcome).
+   */
+  public void onRecover(
+      ParticipantCheckpoint checkpoint, List<ParticipantRecord> after, long nowMillis) {
     if (!branches.isEmpty()) {
       throw new ProtocolViolation("recovery must run on a fresh core");
     }
     recoveredAtMillis = nowMillis;
+    forgottenBeforeMillis = checkpoint.forgottenBeforeMillis();
+    List<ParticipantRecord> log = new ArrayList<>(checkpoint.records().size() + after.size());
+    log.addAll(checkpoint.records());
+    log.addAll(after);
     for (ParticipantRecord record : log) {
+      Branch b =
+          record instanceof CompletedRecord
+              ? branches.get(record.txId())
+              : branches.computeIfAbsent(record.txId(), id -> recovered(id, nowMillis));
+      if (b == null) {
+        continue; // completed, and its earlier records were left out of a checkpoint
+      }
+      b.records.add(record);
       if (record instanceof PreparedRecord p) {
-        Branch b = branches.computeIfAbsent(p.txId(), id -> recovered(id, nowMillis));
         b.peers = p.participants();
         b.branchData = p.branchData();
         b.vote = Vote.YES;
       } else if (record instanceof HeuristicRecord h) {
-        Branch b = branches.computeIfAbsent(h.txId(), id -> recovered(id, nowMillis));
         if (b.decision != null && b.decision != h.decision()) {
           // A decision record whose sync was reported failed did reach the disk: it is the real
           // decision, and the operator forced the other outcome after it.
@@ -110,7 +152,6 @@ public final class ParticipantCore {
         b.heuristicReason = h.reason();
         b.heuristicAtMillis = h.decidedAtMillis();
       } else if (record instanceof DecisionRecord d) {
-        Branch b = branches.computeIfAbsent(d.txId(), id -> recovered(id, nowMillis));
         if (b.heuristic) {
           b.realDecision = d.decision();
           continue;
@@ -125,12 +166,9 @@ public final class ParticipantCore {
           b.onePhase = true;
         }
       } else if (record instanceof CompletedRecord c) {
-        Branch b = branches.get(c.txId());
-        if (b != null) {
-          b.finishedAtMillis = nowMillis;
-          b.lastAnswer = "completed";
-          b.decision = c.decision();
-        }
+        b.finishedAtMillis = nowMillis;
+        b.lastAnswer = "completed";
+        b.decision = c.decision();
       }
     }
     List<Branch> all = new ArrayList<>(branches.values());
@@ -287,7 +325,10 @@ public final class ParticipantCore {
     Branch b = branches.get(request.txId());
     if (b == null) {
       if (request.txId().createdAtMillis() < forgottenBeforeMillis) {
-        sendOnePhaseResult(request.txId(), Outcome.UNKNOWN, "forgotten: older than retention");
+        sendOnePhaseResult(
+            request.txId(),
+            Outcome.UNKNOWN,
+            "forgotten: older than what this participant remembers (retention)");
       } else {
         tombstone(request.txId(), nowMillis);
         sendOnePhaseResult(request.txId(), Outcome.ABORTED, "no work under this id here");
@@ -352,7 +393,7 @@ public final class ParticipantCore {
       case PREPARED -> {
         b.decision = decision;
         move(b, BranchState.LOGGING_DECISION, nowMillis);
-        effects.append(new DecisionRecord(txId, decision, false, new byte[0], nowMillis));
+        log(b, new DecisionRecord(txId, decision, false, new byte[0], nowMillis));
       }
       case LOGGING_DECISION, APPLYING -> {} // the ack goes out when applied
       case COMMITTED -> sendAck(txId, Decision.COMMIT);
@@ -418,7 +459,10 @@ public final class ParticipantCore {
     Answer answer;
     if (b == null) {
       if (txId.createdAtMillis() < forgottenBeforeMillis) {
-        answer = new Answer(Outcome.UNKNOWN, "forgotten here: older than retention");
+        answer =
+            new Answer(
+                Outcome.UNKNOWN,
+                "forgotten here: older than what this participant remembers (retention)");
       } else if (txId.createdAtMillis() < recoveredAtMillis + TxId.CLOCK_SKEW_MAX_MILLIS) {
         // It may have voted READ_ONLY before a restart (no record), and the others commit with
         // that: an ABORTED here could contradict a COMMIT. Only those who know may answer.
@@ -496,7 +540,7 @@ public final class ParticipantCore {
       // coordinator is told stays true after any crash. The record carries the branch data.
       b.decision = Decision.COMMIT;
       move(b, BranchState.LOGGING_DECISION, nowMillis);
-      effects.append(new DecisionRecord(txId, Decision.COMMIT, true, branchData, nowMillis));
+      log(b, new DecisionRecord(txId, Decision.COMMIT, true, branchData, nowMillis));
       return;
     }
     if (vote == Vote.READ_ONLY) {
@@ -505,7 +549,7 @@ public final class ParticipantCore {
       return;
     }
     move(b, BranchState.LOGGING_VOTE, nowMillis);
-    effects.append(new PreparedRecord(txId, b.peers, branchData, nowMillis));
+    log(b, new PreparedRecord(txId, b.peers, branchData, nowMillis));
     if (config.unsafe().voteBeforeDurable()) {
       sendVote(txId, Vote.YES, ""); // TEST ONLY: the bug the simulator must catch
     }
@@ -524,7 +568,7 @@ public final class ParticipantCore {
       return;
     }
     move(b, b.decision == Decision.COMMIT ? BranchState.COMMITTED : BranchState.ABORTED, nowMillis);
-    effects.append(new CompletedRecord(txId, b.decision));
+    log(b, new CompletedRecord(txId, b.decision));
     if (b.onePhase) {
       sendOnePhaseResult(txId, b.decision.outcome(), "");
     } else {
@@ -549,7 +593,7 @@ public final class ParticipantCore {
         move(b, BranchState.PREPARED, nowMillis);
         b.decision = Decision.ABORT;
         move(b, BranchState.LOGGING_DECISION, nowMillis);
-        effects.append(new DecisionRecord(b.txId, Decision.ABORT, false, new byte[0], nowMillis));
+        log(b, new DecisionRecord(b.txId, Decision.ABORT, false, new byte[0], nowMillis));
         return;
       }
       move(b, BranchState.PREPARED, nowMillis);
@@ -677,7 +721,7 @@ public final class ParticipantCore {
         b.lastAnswer = "";
         b.nextInquiryMillis = 0; // from now on: only a failed heuristic append schedules a retry
         move(b, BranchState.LOGGING_DECISION, nowMillis);
-        effects.append(new HeuristicRecord(txId, decision, reason, nowMillis));
+        log(b, new HeuristicRecord(txId, decision, reason, nowMillis));
       }
       case ACTIVE, PREPARING, LOGGING_VOTE ->
           operatorReply(
@@ -737,11 +781,10 @@ public final class ParticipantCore {
         case LOGGING_DECISION -> {
           if (b.onePhase && b.nextInquiryMillis != 0 && nowMillis >= b.nextInquiryMillis) {
             b.nextInquiryMillis = 0;
-            effects.append(new DecisionRecord(b.txId, b.decision, true, b.branchData, nowMillis));
+            log(b, new DecisionRecord(b.txId, b.decision, true, b.branchData, nowMillis));
           } else if (b.heuristic && b.nextInquiryMillis != 0 && nowMillis >= b.nextInquiryMillis) {
             b.nextInquiryMillis = 0;
-            effects.append(
-                new HeuristicRecord(b.txId, b.decision, b.heuristicReason, b.heuristicAtMillis));
+            log(b, new HeuristicRecord(b.txId, b.decision, b.heuristicReason, b.heuristicAtMillis));
           }
         }
         case PREPARING, LOGGING_VOTE -> {}
@@ -757,7 +800,8 @@ public final class ParticipantCore {
       }
     }
     while (!finished.isEmpty()
-        && nowMillis - finished.peekFirst().finishedAtMillis >= config.retentionMillis()) {
+        && (nowMillis - finished.peekFirst().finishedAtMillis >= config.retentionMillis()
+            || finished.size() > config.rememberedMax())) {
       Branch old = finished.pollFirst();
       if (old.heuristic) {
         continue; // the audit of a forced outcome is kept; an operator reads it

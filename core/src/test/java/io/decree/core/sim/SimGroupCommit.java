@@ -46,6 +46,12 @@ final class SimGroupCommit<R> {
     disk.append(record);
   }
 
+  /** Appends a checkpoint (see {@link SimDisk}); the next sync makes it durable. */
+  void appendCheckpoint(List<R> content, long horizon) {
+    disk.appendCheckpoint(content, horizon);
+    awaitSync(ok -> {});
+  }
+
   /** Waits for the next sync without appending (e.g. for a record appended earlier). */
   void awaitSync(Consumer<Boolean> onResult) {
     waiting.add(onResult);

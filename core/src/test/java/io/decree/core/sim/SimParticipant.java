@@ -8,6 +8,7 @@ import io.decree.core.Send;
 import io.decree.core.TxId;
 import io.decree.core.Vote;
 import io.decree.core.coordinator.ClientReply;
+import io.decree.core.participant.ParticipantCheckpoint;
 import io.decree.core.participant.ParticipantCore;
 import io.decree.core.participant.ParticipantEffects;
 import io.decree.core.participant.ParticipantRecord;
@@ -25,6 +26,10 @@ import java.util.function.Consumer;
 final class SimParticipant {
   private final Simulation sim;
   final ParticipantRef ref;
+
+  /** A checkpoint every 20 ticks on average (200 simulated ms), so most runs cut their logs. */
+  private static final double CHECKPOINT_PER_TICK = 0.05;
+
   private final SimDisk<ParticipantRecord> disk = new SimDisk<>();
   private final SimGroupCommit<ParticipantRecord> log;
 
@@ -51,7 +56,10 @@ final class SimParticipant {
   void start() {
     incarnation++;
     core = new ParticipantCore(ref, sim.options().participant());
-    core.onRecover(List.copyOf(disk.synced()), sim.now());
+    core.onRecover(
+        new ParticipantCheckpoint(disk.horizon(), List.of()),
+        List.copyOf(disk.synced()),
+        sim.now());
     // The resource's own recovery: re-adopt what the log holds prepared.
     work.addAll(core.preparedBranches());
     flush();
@@ -185,9 +193,27 @@ final class SimParticipant {
               if (up() && incarnation == forIncarnation) {
                 core.onTick(sim.now());
                 flush();
+                if (sim.random().nextDouble() < CHECKPOINT_PER_TICK) {
+                  checkpoint();
+                }
                 scheduleTick(forIncarnation);
               }
             });
+  }
+
+  /**
+   * Writes the core's checkpoint into the log, as the runtime does every so many records: once it
+   * is durable, the records before it are gone, so recovery must work from the checkpoint alone.
+   */
+  private void checkpoint() {
+    ParticipantCheckpoint checkpoint = core.checkpoint();
+    List<ParticipantRecord> content = checkpoint.records();
+    if (sim.checkpointsWithoutPrepared()) {
+      // TEST ONLY: a checkpoint that leaves prepared branches out, which the simulation must catch.
+      content =
+          content.stream().filter(r -> !(r instanceof ParticipantRecord.PreparedRecord)).toList();
+    }
+    log.appendCheckpoint(content, checkpoint.forgottenBeforeMillis());
   }
 
   private void flush() {

@@ -86,6 +86,7 @@ final class Simulation {
   private long peerAnswers;
 
   private boolean clientsForgetAParticipant;
+  private boolean checkpointsWithoutPrepared;
   private boolean clientsCommitWithoutNaming;
 
   Simulation(long seed, SimOptions options) {
@@ -292,6 +293,19 @@ final class Simulation {
 
   Checker checker() {
     return checker;
+  }
+
+  /**
+   * TEST ONLY: participants' checkpoints leave prepared branches out (a broken checkpoint writer),
+   * which the invariants must catch once a crash makes recovery rely on one.
+   */
+  Simulation withCheckpointsLosingPreparedBranches() {
+    checkpointsWithoutPrepared = true;
+    return this;
+  }
+
+  boolean checkpointsWithoutPrepared() {
+    return checkpointsWithoutPrepared;
   }
 
   /**

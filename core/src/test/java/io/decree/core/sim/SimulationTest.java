@@ -143,6 +143,19 @@ class SimulationTest {
   }
 
   @Test
+  void simulatorCatchesACheckpointThatLosesPreparedBranches() {
+    List<String> found = new ArrayList<>();
+    for (long seed = 1; seed <= 300 && found.isEmpty(); seed++) {
+      found.addAll(
+          new Simulation(seed, SimOptions.defaults())
+              .withCheckpointsLosingPreparedBranches()
+              .run()
+              .violations());
+    }
+    assertThat(found).isNotEmpty();
+  }
+
+  @Test
   void simulatorCatchesAClientThatCommitsWithoutNamingEveryParticipant() {
     List<String> found = new ArrayList<>();
     for (long seed = 1; seed <= 200 && found.isEmpty(); seed++) {
