@@ -36,6 +36,15 @@ final class AccountServiceCommand implements Callable<Integer> {
   List<String> coordinators;
 
   @Option(
+      names = "--checkpoint-every",
+      paramLabel = "RECORDS",
+      defaultValue = "${sys:decree.participant.checkpointEvery:-300000}",
+      description =
+          "Checkpoint the participant's log every RECORDS records (default: ${DEFAULT-VALUE});"
+              + " older log files are deleted once a checkpoint is durable.")
+  int checkpointEvery;
+
+  @Option(
       names = "--account",
       description =
           "Opening balance of an account created on first start: NAME=AMOUNT (repeatable).")
@@ -44,7 +53,8 @@ final class AccountServiceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     AccountServer server =
-        AccountServer.start(name, bindHost, port, dataDir, coordinators, openingBalances);
+        AccountServer.start(
+            name, bindHost, port, dataDir, coordinators, openingBalances, checkpointEvery);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

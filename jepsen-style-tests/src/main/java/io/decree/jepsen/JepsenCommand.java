@@ -77,8 +77,9 @@ public final class JepsenCommand implements Callable<Integer> {
       names = "--checkpoint-every",
       paramLabel = "RECORDS",
       description =
-          "A single coordinator checkpoints its decision log every RECORDS records (default: the"
-              + " coordinator's own); small values put checkpoints between the faults.")
+          "Participants checkpoint their logs, and a single coordinator its decision log, every"
+              + " RECORDS records (default: their own); small values put checkpoints between the"
+              + " faults.")
   Integer checkpointEvery;
 
   @Option(
@@ -105,6 +106,10 @@ public final class JepsenCommand implements Callable<Integer> {
       for (int i = 1; i <= coordinators; i++) {
         jvm.computeIfAbsent("c" + i, n -> new ArrayList<>())
             .add("-Ddecree.coordinator.checkpointEvery=" + checkpointEvery);
+      }
+      for (int i = 1; i <= participants; i++) {
+        jvm.computeIfAbsent("p" + i, n -> new ArrayList<>())
+            .add("-Ddecree.participant.checkpointEvery=" + checkpointEvery);
       }
     }
     RunConfig config =

@@ -40,6 +40,28 @@ public final class AccountServer implements AutoCloseable {
       Path dataDir,
       List<String> coordinators,
       Map<String, Long> openingBalances) {
+    return start(
+        name,
+        bindHost,
+        port,
+        dataDir,
+        coordinators,
+        openingBalances,
+        ParticipantOptions.CHECKPOINT_EVERY_RECORDS_DEFAULT);
+  }
+
+  /**
+   * Like {@link #start(String, String, int, Path, List, Map)}, with the participant runtime's log
+   * checkpointed every {@code checkpointEveryRecords} records.
+   */
+  public static AccountServer start(
+      String name,
+      String bindHost,
+      int port,
+      Path dataDir,
+      List<String> coordinators,
+      Map<String, Long> openingBalances,
+      int checkpointEveryRecords) {
     WriteAheadLog storeWal =
         ChronicleWal.open(WalConfig.builder().directory(dataDir.resolve("store")).build());
     KvStore store = KvStore.open(storeWal, KvConfig.builder().build());
@@ -56,6 +78,7 @@ public final class AccountServer implements AutoCloseable {
                       .coordinatorAddresses(coordinators)
                       .resourceManager(resource)
                       .addBusinessService(new AccountService(store))
+                      .checkpointEveryRecords(checkpointEveryRecords)
                       .build())
               .start();
       openAccounts(store, resource, openingBalances);
