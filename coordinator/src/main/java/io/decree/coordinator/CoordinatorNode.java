@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -421,6 +422,22 @@ public final class CoordinatorNode implements AutoCloseable {
   }
 
   /**
+   * For the result of an append (a decision durable, or its append failed): never dropped, or a
+   * transaction would wait for it forever. With the queue full it is tried again shortly; a stopped
+   * loop needs it no more.
+   */
+  private void onLoopResult(LongConsumer task) {
+    try {
+      onLoop(task);
+    } catch (RejectedExecutionException busy) {
+      if (!loop.stopped()) {
+        CompletableFuture.delayedExecutor(5, TimeUnit.MILLISECONDS)
+            .execute(() -> onLoopResult(task));
+      }
+    }
+  }
+
+  /**
    * Like {@link #onLoop}, but on the calling thread when the core is free: for requests arriving on
    * gRPC transport threads. Never from the WAL's writer (see {@link NodeLoop#executeHere}).
    */
@@ -479,7 +496,7 @@ public final class CoordinatorNode implements AutoCloseable {
       bounded(appendDecision(decision))
           .whenComplete(
               (winner, error) ->
-                  onLoop(
+                  onLoopResult(
                       now -> {
                         if (core != appendedBy) {
                           return; // that core is gone (leadership ended); its waiters heard why
@@ -497,7 +514,7 @@ public final class CoordinatorNode implements AutoCloseable {
       bounded(appendOther(record))
           .whenComplete(
               (ok, error) ->
-                  onLoop(
+                  onLoopResult(
                       now -> {
                         if (core != appendedBy) {
                           return;

@@ -74,7 +74,10 @@ public final class NodeLoop implements AutoCloseable {
     thread.start();
   }
 
-  /** Runs {@code task} on the loop thread with the current time. */
+  /**
+   * Queues {@code task} (run with the current time) and wakes the loop thread; a thread already
+   * running the core may take it first.
+   */
   public void execute(LongConsumer task) {
     enqueue(task);
     LockSupport.unpark(thread);
@@ -125,6 +128,11 @@ public final class NodeLoop implements AutoCloseable {
     return clock.getAsLong();
   }
 
+  /** Closed, or stopped by a fatal error: takes no more tasks. */
+  public boolean stopped() {
+    return closed || fatal != null;
+  }
+
   /** The error that stopped the loop, if any. */
   public Throwable fatalError() {
     return fatal;
@@ -143,7 +151,13 @@ public final class NodeLoop implements AutoCloseable {
       throw new RejectedExecutionException(
           "node loop queue full (" + queueCapacity + " tasks waiting)");
     }
-    tasks.add(() -> runTask(task));
+    Runnable queuedTask = () -> runTask(task);
+    tasks.add(queuedTask);
+    // A close racing with this call may have let the loop thread finish already: take it back.
+    if (closed && tasks.remove(queuedTask)) {
+      queued.decrementAndGet();
+      throw new RejectedExecutionException("node loop closed");
+    }
   }
 
   /**
@@ -152,8 +166,8 @@ public final class NodeLoop implements AutoCloseable {
    * saw the core busy is never left behind.
    */
   private void runHere() {
+    int ran = 0;
     while (running.compareAndSet(false, true)) {
-      int ran = 0;
       // The core's work is not part of the request that happens to run it: a stream it opens must
       // not die when that request's gRPC context is cancelled, nor carry its values.
       Context previous = Context.ROOT.attach();

@@ -43,6 +43,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
 import java.util.function.LongFunction;
 import org.slf4j.Logger;
@@ -50,11 +51,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs a {@link ParticipantCore} with real I/O, as {@code SimParticipant} does in the simulation.
- * Every core call runs on one {@link NodeLoop} thread, followed by {@link #flush}, which carries
- * out the effects: records go to the WAL and come back as {@code onRecordDurable}/{@code
- * onRecordFailed}; resource calls run on a bounded pool and come back as {@code onResource*};
- * replies complete parked inbound RPCs ({@link PendingReplies}); questions go out through the
- * {@link OutboundPublisher}.
+ * Every core call runs inside one {@link NodeLoop} (one thread at a time: the loop's own, or a
+ * caller's that found the core free), followed by {@link #flush}, which carries out the effects:
+ * records go to the WAL and come back as {@code onRecordDurable}/{@code onRecordFailed}; resource
+ * calls run on a bounded pool and come back as {@code onResource*}; replies complete parked inbound
+ * RPCs ({@link PendingReplies}); questions go out through the {@link OutboundPublisher}.
  *
  * <p>The core only emits a message that depends on a record after that record was reported durable,
  * so the driver never has to order sends after appends itself (persist before send).
@@ -157,11 +158,12 @@ final class ParticipantDriver implements AutoCloseable {
     // A complete checkpoint replaces what came before it (those files may be deleted already);
     // the records after it follow.
     List<ParticipantRecord> records = new ArrayList<>();
-    ParticipantCheckpoint[] base = {new ParticipantCheckpoint(0, List.of())};
+    AtomicReference<ParticipantCheckpoint> base =
+        new AtomicReference<>(new ParticipantCheckpoint(0, List.of()));
     WalCheckpoints.Reader reader =
         new WalCheckpoints.Reader(
             snapshot -> {
-              base[0] = ParticipantRecordCodec.decodeCheckpoint(snapshot);
+              base.set(ParticipantRecordCodec.decodeCheckpoint(snapshot));
               records.clear();
             });
     wal.replay(
@@ -175,7 +177,7 @@ final class ParticipantDriver implements AutoCloseable {
         "{}: log replayed: {} ({} records in it) and {} records after it",
         options.name(),
         reader.complete() == 0 ? "no checkpoint" : "the last complete checkpoint",
-        base[0].records().size(),
+        base.get().records().size(),
         records.size());
     List<PreparedBranch> prepared =
         ask(
@@ -186,7 +188,7 @@ final class ParticipantDriver implements AutoCloseable {
                   new ParticipantCore(
                       self,
                       options.participantConfig().withUnsafe(FaultSwitches.participantUnsafe()));
-              core.onRecover(base[0], records, now);
+              core.onRecover(base.get(), records, now);
               List<PreparedBranch> list = new ArrayList<>();
               for (TxId id : core.preparedBranches()) {
                 list.add(new PreparedBranch(id.toString(), core.branchData(id)));
@@ -259,6 +261,9 @@ final class ParticipantDriver implements AutoCloseable {
           now -> {
             try {
               result.complete(task.apply(now));
+            } catch (RuntimeException | Error e) {
+              result.completeExceptionally(e); // the caller hears it now, not at its timeout
+              throw e;
             } finally {
               flushIfReady();
             }
@@ -323,7 +328,8 @@ final class ParticipantDriver implements AutoCloseable {
         return; // the core stopped; nothing will read this result
       }
       try {
-        retries.schedule(() -> post(task, here), REPOST_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+        // Re-posted to the loop's own thread: the retry thread must not block running a core.
+        retries.schedule(() -> post(task, false), REPOST_DELAY_MILLIS, TimeUnit.MILLISECONDS);
       } catch (RejectedExecutionException shuttingDown) {
         // close() is under way: the result is moot, recovery redoes the work.
       }
@@ -337,12 +343,12 @@ final class ParticipantDriver implements AutoCloseable {
 
   // ---------------------------------------------------------------- loop-thread helpers
 
-  /** Loop thread only. */
+  /** Inside the loop only (one thread at a time). */
   ParticipantCore core() {
     return core;
   }
 
-  /** Loop thread only. */
+  /** Inside the loop only (one thread at a time). */
   PendingReplies pending() {
     return pending;
   }

@@ -206,7 +206,9 @@ public final class ParticipantOptions {
 
     /**
      * Use this WAL instead of opening one in the data directory (tests, embedding). The caller
-     * keeps ownership: the runtime does not close it.
+     * keeps ownership: the runtime does not close it, but it writes checkpoints into it (record
+     * types 101-103, each up to 256 KiB) and calls {@code retainFrom} after each, so the WAL may
+     * delete what precedes; the WAL must hold nothing else.
      */
     public Builder wal(WriteAheadLog wal) {
       this.wal = wal;

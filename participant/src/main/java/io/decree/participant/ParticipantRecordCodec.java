@@ -163,7 +163,11 @@ final class ParticipantRecordCodec {
       int version = in.readUnsignedByte();
       if (version != VERSION) {
         throw new IllegalStateException(
-            "participant checkpoint version " + version + " is not supported (this build reads 1)");
+            "participant checkpoint version "
+                + version
+                + " is not supported (this build reads "
+                + VERSION
+                + ")");
       }
       long horizon = in.readLong();
       int count = in.readInt();

@@ -82,8 +82,9 @@ public final class ParticipantRuntime implements AutoCloseable {
             ServerInterceptors.intercept(business.bindService(), enlisting);
         services.add(() -> intercepted);
       }
-      // The protocol service only parks calls and hands them to the loop: it runs on the
-      // transport thread. Business services and the admin view may block: worker threads.
+      // The protocol service parks calls and runs the core with them, on the transport thread
+      // (briefly: it may wait for room in the WAL's queue). Business services and the admin view
+      // may block for long: worker threads.
       server =
           GrpcServer.start(
               options.bindHost(),

@@ -60,6 +60,9 @@ public final class ChronicleWal implements WriteAheadLog {
    */
   private static final long WRITER_SPIN_NANOS = 20_000;
 
+  /** Lazy records wait at most this long for a sync (a forced append, or an idle writer's). */
+  private static final long LAZY_WAIT_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
   private final WalConfig config;
   private final Path directory;
   private final DirectoryLock directoryLock;
@@ -104,6 +107,7 @@ public final class ChronicleWal implements WriteAheadLog {
   private long[] writtenPositions = new long[64];
   private final List<Integer> touched = new ArrayList<>(2);
   private long writtenNanos;
+  private long firstWrittenNanos;
 
   private ChronicleWal(WalConfig config, DirectoryLock directoryLock, SingleChronicleQueue queue) {
     this.config = config;
@@ -390,6 +394,11 @@ public final class ChronicleWal implements WriteAheadLog {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      WalException stopped = new WalClosedException("WAL writer interrupted", e);
+      failure = stopped;
+      batch.forEach(p -> p.future().completeExceptionally(stopped));
+      written.forEach(p -> p.future().completeExceptionally(stopped));
+      failAllQueued(stopped);
     } catch (RuntimeException | Error e) {
       // A bug or an unexpected library failure: stop accepting work, loudly.
       log.error("WAL {} writer died", directory, e);
@@ -431,6 +440,9 @@ public final class ChronicleWal implements WriteAheadLog {
     try {
       for (Pending p : batch) {
         long position = writeFrame(p.type(), watermark, p.payload(), true);
+        if (written.isEmpty()) {
+          firstWrittenNanos = System.nanoTime();
+        }
         if (written.size() == writtenPositions.length) {
           writtenPositions = Arrays.copyOf(writtenPositions, writtenPositions.length * 2);
         }
@@ -447,7 +459,9 @@ public final class ChronicleWal implements WriteAheadLog {
     } finally {
       writtenNanos += System.nanoTime() - writeStart;
     }
-    if (forced || written.size() >= config.maxBatch()) {
+    if (forced
+        || written.size() >= config.maxBatch()
+        || System.nanoTime() - firstWrittenNanos >= LAZY_WAIT_MAX_NANOS) {
       syncWritten();
     }
   }

@@ -62,6 +62,16 @@ public final class WalCheckpoints {
    * than the WAL's writer), or fails with the reason nothing was released.
    */
   public CompletableFuture<Long> write(byte[] snapshot) {
+    try {
+      return append(snapshot);
+    } catch (IllegalArgumentException refused) {
+      // A log whose records cannot hold a chunk: no checkpoint, nothing released; say so.
+      log.warn("{} checkpoint not written, nothing deleted: {}", what, refused.getMessage());
+      return CompletableFuture.failedFuture(refused);
+    }
+  }
+
+  private CompletableFuture<Long> append(byte[] snapshot) {
     long id = nextId++;
     int chunks = Math.max(1, (snapshot.length + CHUNK_BYTES - 1) / CHUNK_BYTES);
     List<CompletableFuture<Long>> written = new ArrayList<>(chunks + 2);

@@ -26,8 +26,9 @@ public interface WriteAheadLog extends AutoCloseable {
   /**
    * Like {@link #append}, for a record whose loss in a crash is harmless: it does not make the log
    * sync. It is written in order with the others and becomes durable with the next sync (one that
-   * another append asks for, or one the idle log makes by itself); its future completes then. An
-   * implementation may sync it at once, as the default does.
+   * another append asks for, or one the log makes by itself within a short bound: 20 ms for {@link
+   * ChronicleWal}); its future completes then. An implementation may sync it at once, as the
+   * default does.
    */
   default CompletableFuture<Long> appendLazily(int type, byte[] payload) {
     return append(type, payload);

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Checkpoints keep the log bounded.</b> Every record also goes into a {@link DecisionState}
  * (the same state a cluster replicates: decisions, ENDs, one-phase delegations, the horizon). Every
  * {@code checkpointEveryRecords} records, that state is written into the log as a checkpoint: a
- * begin record, the state's snapshot in chunks, an end record, all from the loop thread in one go,
+ * begin record, the state's snapshot in chunks, an end record, all from the core's loop in one go,
  * so nothing else lands between them. Once the end record is durable, the log is told to keep
  * nothing older than the begin record ({@link WriteAheadLog#retainFrom}; the WAL then deletes whole
  * files before it). Recovery replays what is left: a complete checkpoint replaces the state built

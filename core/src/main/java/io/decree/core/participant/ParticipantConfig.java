@@ -76,6 +76,18 @@ public record ParticipantConfig(
         unsafe);
   }
 
+  public ParticipantConfig withRememberedMax(int rememberedMax) {
+    return new ParticipantConfig(
+        branchesMax,
+        activeTimeoutMillis,
+        inquiryAfterMillis,
+        inquiry,
+        peerQueryEvery,
+        retentionMillis,
+        rememberedMax,
+        unsafe);
+  }
+
   public ParticipantConfig withUnsafe(Unsafe unsafe) {
     return new ParticipantConfig(
         branchesMax,

@@ -89,9 +89,9 @@ public final class ParticipantCore {
    * What a checkpoint must hold so that {@link #onRecover(ParticipantCheckpoint, List, long)}
    * builds this core's durable state again: the records of every branch still remembered (open
    * ones, and finished ones within retention, which answer duplicates and peers' questions), and
-   * the horizon below which branches were forgotten. Taken between tasks, after the effects were
-   * carried out, it covers exactly the records appended so far (minus those of forgotten branches),
-   * so a log may drop everything before a checkpoint once the checkpoint is durable.
+   * the horizon below which branches were forgotten. Taken right after the records drained so far
+   * were appended, it covers exactly them (minus those of forgotten branches), so a log may drop
+   * everything before a checkpoint once the checkpoint is durable.
    */
   public ParticipantCheckpoint checkpoint() {
     List<ParticipantRecord> records = new ArrayList<>();
@@ -232,7 +232,9 @@ public final class ParticipantCore {
     if (b != null) {
       return b.state() == BranchState.ACTIVE;
     }
-    if (open.size() >= config.branchesMax() || txId.createdAtMillis() < forgottenBeforeMillis) {
+    if (open.size() >= config.branchesMax()
+        || txId.createdAtMillis() < forgottenBeforeMillis
+        || fromTheFuture(txId, nowMillis)) {
       return false;
     }
     Branch started =
@@ -300,7 +302,8 @@ public final class ParticipantCore {
     Branch b = branches.get(prepare.txId());
     if (b == null) {
       // No work here under this id (lost in a restart, or never done): a YES is impossible.
-      if (prepare.txId().createdAtMillis() >= forgottenBeforeMillis) {
+      if (prepare.txId().createdAtMillis() >= forgottenBeforeMillis
+          && !fromTheFuture(prepare.txId(), nowMillis)) {
         tombstone(prepare.txId(), nowMillis);
       }
       sendVote(prepare.txId(), Vote.NO, "no work under this transaction id here");
@@ -329,6 +332,9 @@ public final class ParticipantCore {
             request.txId(),
             Outcome.UNKNOWN,
             "forgotten: older than what this participant remembers (retention)");
+      } else if (fromTheFuture(request.txId(), nowMillis)) {
+        sendOnePhaseResult(
+            request.txId(), Outcome.UNKNOWN, "transaction id created in the future; refused");
       } else {
         tombstone(request.txId(), nowMillis);
         sendOnePhaseResult(request.txId(), Outcome.ABORTED, "no work under this id here");
@@ -470,6 +476,8 @@ public final class ParticipantCore {
             new Answer(
                 Outcome.UNKNOWN,
                 "no record here, but the transaction may predate this participant's restart");
+      } else if (fromTheFuture(txId, nowMillis)) {
+        answer = new Answer(Outcome.UNKNOWN, "transaction id created in the future");
       } else {
         tombstone(txId, nowMillis);
         answer = new Answer(Outcome.ABORTED, "");
@@ -637,6 +645,9 @@ public final class ParticipantCore {
       return;
     }
     if (record instanceof PreparedRecord && b.state() == BranchState.LOGGING_VOTE) {
+      // The vote became NO: whether or not the record reached the disk, a checkpoint need not
+      // keep it (recovery from it would only ask about a branch that voted NO).
+      b.records.remove(record);
       b.vote = Vote.NO;
       move(b, BranchState.ABORTED, nowMillis);
       b.lastAnswer = "vote could not be logged: " + reason;
@@ -799,9 +810,16 @@ public final class ParticipantCore {
         effects.send(new Send(Peer.COORDINATOR, new Message.Inquiry(b.txId, self, b.decision)));
       }
     }
-    while (!finished.isEmpty()
-        && (nowMillis - finished.peekFirst().finishedAtMillis >= config.retentionMillis()
-            || finished.size() > config.rememberedMax())) {
+    while (!finished.isEmpty()) {
+      Branch head = finished.peekFirst();
+      boolean expired = nowMillis - head.finishedAtMillis >= config.retentionMillis();
+      boolean overCount = finished.size() > config.rememberedMax();
+      // Forgetting raises the horizon, below which new work is refused: by count alone, never past
+      // a transaction younger than the clock-skew window, whose work may still be on its way here.
+      if (!expired
+          && !(overCount && head.txId.createdAtMillis() < nowMillis - TxId.CLOCK_SKEW_MAX_MILLIS)) {
+        break;
+      }
       Branch old = finished.pollFirst();
       if (old.heuristic) {
         continue; // the audit of a forced outcome is kept; an operator reads it
@@ -876,6 +894,15 @@ public final class ParticipantCore {
       open.remove(b.txId);
       finished.addLast(b);
     }
+  }
+
+  /**
+   * Ids no coordinator can have issued yet (beyond the clock-skew window): never remembered, so
+   * that a bad id can neither hold back forgetting nor, once forgotten, push the horizon into the
+   * future.
+   */
+  private static boolean fromTheFuture(TxId txId, long nowMillis) {
+    return txId.createdAtMillis() > nowMillis + TxId.CLOCK_SKEW_MAX_MILLIS;
   }
 
   /** Remembers that this id is aborted here, so a late prepare or work is refused. */

@@ -98,6 +98,47 @@ class ParticipantCoreTest {
         .containsExactly(Outcome.UNKNOWN);
   }
 
+  @Test
+  void forgettingByCountNeverRefusesWorkOfAYoungTransaction() {
+    ParticipantCore core =
+        new ParticipantCore(self, ParticipantConfig.defaults().withRememberedMax(2));
+    core.onRecover(List.of(), RESTARTED_AT);
+    long now = RESTARTED_AT + 1_000;
+    List<ParticipantRecord> log = new java.util.ArrayList<>();
+    for (int i = 1; i <= 5; i++) {
+      TxId tx = new TxId(now, 1, i);
+      core.onWorkStarted(tx, now);
+      core.onMessage(new Message.Prepare(tx, List.of(self, peer)), now);
+      carryOut(core, log, now);
+      core.onMessage(new Message.PhaseTwo(tx, io.decree.core.Decision.COMMIT), now);
+      carryOut(core, log, now);
+    }
+    core.onTick(now + 1_000);
+    // Over the count, but young: a late business call of a sixth one created with them still runs.
+    assertThat(core.onWorkStarted(new TxId(now, 1, 6), now + 1_000)).isTrue();
+    assertThat(core.describe(new TxId(now, 1, 1))).isPresent();
+
+    long later = now + TxId.CLOCK_SKEW_MAX_MILLIS + 1_000;
+    core.onTick(later);
+    assertThat(core.describe(new TxId(now, 1, 1))).isEmpty(); // forgotten by count now
+    assertThat(core.checkpoint().forgottenBeforeMillis()).isEqualTo(now + 1);
+  }
+
+  @Test
+  void anIdFromTheFutureIsNeitherRememberedNorAnsweredAborted() {
+    ParticipantCore core = new ParticipantCore(self, ParticipantConfig.defaults());
+    core.onRecover(List.of(), RESTARTED_AT);
+    core.drain();
+    long now = RESTARTED_AT + 120_000;
+    TxId future = new TxId(now + TxId.CLOCK_SKEW_MAX_MILLIS + 60_000, 1, 1);
+
+    core.onMessage(new Message.OutcomeQuery(future, peer), now);
+
+    assertThat(answer(core).outcome()).isEqualTo(Outcome.UNKNOWN);
+    assertThat(core.describe(future)).isEmpty();
+    assertThat(core.onWorkStarted(future, now)).isFalse();
+  }
+
   /**
    * Plays the driver: appends become durable at once, resource calls succeed (prepare votes YES),
    * until the core asks for nothing more.

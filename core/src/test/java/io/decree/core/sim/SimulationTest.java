@@ -68,6 +68,20 @@ class SimulationTest {
   }
 
   /**
+   * Participants that remember only a few finished branches (forgotten by count, not age, once
+   * older than the clock-skew window) and checkpoint their logs: forgetting must stay honest too.
+   */
+  @Test
+  void participantsThatRememberFewBranchesForgetHonestly() {
+    SimOptions base = SimOptions.defaults();
+    SimOptions forgetful = base.withParticipant(base.participant().withRememberedMax(2));
+    long base64 = ThreadLocalRandom.current().nextLong();
+    for (int i = 0; i < (SOAK ? 2_000 : 150); i++) {
+      assertRunHolds(base64 + i, forgetful);
+    }
+  }
+
+  /**
    * The simulated operator really forces branches, and some forced outcomes end up differing from
    * the decision (heuristic mixed): the runs above checked every one of them was reported.
    */
