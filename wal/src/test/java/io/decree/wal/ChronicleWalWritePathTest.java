@@ -177,11 +177,7 @@ class ChronicleWalWritePathTest {
       assertThat(lazy.join()).isLessThan(forced);
       assertThat(wal.durablePosition()).isGreaterThanOrEqualTo(forced);
     }
-    try (ChronicleWal wal = ChronicleWal.open(config)) {
-      List<Byte> replayed = new ArrayList<>();
-      wal.replay(r -> replayed.add(r.payload()[0]));
-      assertThat(replayed).containsExactly((byte) 1, (byte) 2);
-    }
+    assertThat(firstBytesAfterReopen(config)).containsExactly((byte) 1, (byte) 2);
   }
 
   @Test
@@ -201,11 +197,7 @@ class ChronicleWalWritePathTest {
       atClose = wal.appendLazily(1, new byte[] {2});
     }
     assertThat(atClose.join()).isPositive();
-    try (ChronicleWal wal = ChronicleWal.open(config)) {
-      List<Byte> replayed = new ArrayList<>();
-      wal.replay(r -> replayed.add(r.payload()[0]));
-      assertThat(replayed).containsExactly((byte) 1, (byte) 2);
-    }
+    assertThat(firstBytesAfterReopen(config)).containsExactly((byte) 1, (byte) 2);
   }
 
   @Test
@@ -231,6 +223,15 @@ class ChronicleWalWritePathTest {
             .withThrowableOfType(java.util.concurrent.ExecutionException.class)
             .withCauseInstanceOf(WalSyncException.class);
       }
+    }
+  }
+
+  /** Reopens the WAL and lists each record's first payload byte, in log order. */
+  private static List<Byte> firstBytesAfterReopen(WalConfig config) {
+    try (ChronicleWal wal = ChronicleWal.open(config)) {
+      List<Byte> replayed = new ArrayList<>();
+      wal.replay(r -> replayed.add(r.payload()[0]));
+      return replayed;
     }
   }
 }

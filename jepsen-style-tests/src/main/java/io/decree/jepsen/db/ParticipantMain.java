@@ -71,6 +71,11 @@ public final class ParticipantMain {
                     .rpcDeadlineMillis(3_000)
                     .resourceManager(resource)
                     .addBusinessService(new AccountService(store))
+                    // jepsen --checkpoint-every sets it, to put checkpoints between the faults
+                    .checkpointEveryRecords(
+                        Integer.getInteger(
+                            "decree.participant.checkpointEvery",
+                            ParticipantOptions.CHECKPOINT_EVERY_RECORDS_DEFAULT))
                     .build())
             .start();
     openAccounts(store, resource, accounts);
