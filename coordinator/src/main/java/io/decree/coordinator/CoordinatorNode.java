@@ -63,7 +63,7 @@ public final class CoordinatorNode implements AutoCloseable {
 
   /**
    * The protocol core while this node leads: always for a single node; in a cluster, a fresh one
-   * per term led, null while following. Touched only on the loop thread.
+   * per term led, null while following. Touched only inside the loop (one thread at a time).
    */
   private CoordinatorCore core;
 
@@ -81,7 +81,10 @@ public final class CoordinatorNode implements AutoCloseable {
   private final CoordinatorService coordinatorService = new CoordinatorService(this);
   private volatile String advertisedAddress = "";
 
-  /** Calls waiting for the core's reply, by call id. Touched only on the loop thread. */
+  /**
+   * Calls waiting for the core's reply, by call id. Touched only inside the loop (one thread at a
+   * time).
+   */
   private final Map<Long, Consumer<ClientReply>> pendingCalls = new HashMap<>();
 
   /** Inquiries waiting for the core's OutcomeReply, by transaction and participant. Loop only. */
@@ -187,7 +190,7 @@ public final class CoordinatorNode implements AutoCloseable {
 
   /**
    * Runs a client call on the core under a fresh call id; the core's reply reaches {@code onReply}
-   * on the loop thread.
+   * inside the loop (one thread at a time).
    */
   public void call(CoreCall call, Consumer<ClientReply> onReply) {
     onLoopHere(

@@ -102,7 +102,7 @@ public final class NodeLoop implements AutoCloseable {
     try {
       execute(task);
       return true;
-    } catch (RejectedExecutionException busy) {
+    } catch (RejectedExecutionException refused) {
       return false;
     }
   }
@@ -112,7 +112,7 @@ public final class NodeLoop implements AutoCloseable {
     try {
       executeHere(task);
       return true;
-    } catch (RejectedExecutionException busy) {
+    } catch (RejectedExecutionException refused) {
       return false;
     }
   }

@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.LongAdder;
  * @param writeNanos writer time encoding, writing and validating records in Chronicle
  * @param syncNanos writer time in {@code FileChannel.force}
  * @param completeNanos writer time completing futures (waking their waiters)
- * @param batchSizeLog2 {@code batchSizeLog2[k]} counts batches of {@code [2^k, 2^(k+1))} records
+ * @param batchSizeLog2 {@code batchSizeLog2[k]} counts syncs that covered {@code [2^k, 2^(k+1))}
+ *     records (lazy records written by earlier batches included)
  * @param validationsSkipped records not read back after writing because they began in a mapped
  *     chunk Chronicle had already moved past (their CRC is still checked on every read)
  */

@@ -10,7 +10,8 @@ import java.util.concurrent.CompletableFuture;
  * for a cluster. Both keep the first decision per transaction: appending the other decision later
  * completes with the one that stands.
  *
- * <p>Called from the coordinator's single loop thread; futures complete on any thread.
+ * <p>Called from inside the coordinator's loop, one thread at a time; futures complete on any
+ * thread.
  */
 public interface DecisionLog extends AutoCloseable {
 
