@@ -23,11 +23,11 @@ import org.slf4j.LoggerFactory;
  * <p>Tasks run on the loop's own thread, or, with {@link #executeHere}, on the caller's thread when
  * no other thread is running the core at that moment: a gRPC transport thread then feeds a request
  * to the core without waking another thread and waiting for it (each such hand-off costs a futex
- * wake and a context switch, the largest single cost of a transaction on two cores). Either way
- * only one thread at a time runs the core's tasks, and the queue's order is kept: a caller that
- * finds the core busy leaves its task queued behind the others, for whoever runs the core to take.
- * A caller runs at most {@value #INLINE_BUDGET} tasks before leaving the rest to the loop thread,
- * so a transport thread is never captured by a busy core for long.
+ * wake and a context switch). Either way only one thread at a time runs the core's tasks, and the
+ * queue's order is kept: a caller that finds the core busy leaves its task queued behind the
+ * others, for whoever runs the core to take. A caller runs at most {@value #INLINE_BUDGET} tasks
+ * before leaving the rest to the loop thread, so a transport thread is never captured by a busy
+ * core for long.
  */
 public final class NodeLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeLoop.class);
