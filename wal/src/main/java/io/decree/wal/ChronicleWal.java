@@ -382,7 +382,9 @@ public final class ChronicleWal implements WriteAheadLog {
         if (first == null) {
           // Idle: lazy records need not wait for the next forced one any longer.
           syncWritten();
-          if (closed) {
+          // close() promises to finish what was queued before it: an append may land between the
+          // empty poll and this check.
+          if (closed && pending.isEmpty()) {
             return;
           }
           continue;
