@@ -36,7 +36,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -430,14 +429,7 @@ public final class CoordinatorNode implements AutoCloseable {
    * loop needs it no more.
    */
   private void onLoopResult(LongConsumer task) {
-    try {
-      onLoop(task);
-    } catch (RejectedExecutionException busy) {
-      if (!loop.stopped()) {
-        CompletableFuture.delayedExecutor(5, TimeUnit.MILLISECONDS)
-            .execute(() -> onLoopResult(task));
-      }
-    }
+    loop.executeEventually(thenFlush(task));
   }
 
   /**

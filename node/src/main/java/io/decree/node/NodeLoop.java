@@ -1,7 +1,9 @@
 package io.decree.node;
 
 import io.grpc.Context;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,6 +36,11 @@ public final class NodeLoop implements AutoCloseable {
 
   /** Tasks a caller's thread runs in one go before it hands the rest to the loop thread. */
   static final int INLINE_BUDGET = 32;
+
+  static final long RETRY_MILLIS = 5;
+
+  private static final Executor RETRY =
+      CompletableFuture.delayedExecutor(RETRY_MILLIS, TimeUnit.MILLISECONDS);
 
   /** The idle loop thread looks at the queue this often even without a wake-up (a safety net). */
   private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
@@ -92,6 +99,22 @@ public final class NodeLoop implements AutoCloseable {
   public void executeHere(LongConsumer task) {
     enqueue(task);
     runHere();
+  }
+
+  /**
+   * Like {@link #execute}, for results of the node's own I/O (a sync, a resource call), which must
+   * not be lost or a transaction would wait for them forever: a full queue is tried again every
+   * {@value #RETRY_MILLIS} ms until it takes the task; a stopped loop needs it no more. Their
+   * number is bounded by the I/O in flight.
+   */
+  public void executeEventually(LongConsumer task) {
+    try {
+      execute(task);
+    } catch (RejectedExecutionException full) {
+      if (!stopped()) {
+        RETRY.execute(() -> executeEventually(task));
+      }
+    }
   }
 
   /**

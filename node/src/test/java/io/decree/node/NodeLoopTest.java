@@ -176,6 +176,31 @@ class NodeLoopTest {
   }
 
   @Test
+  void executeEventuallyWaitsForRoomInsteadOfLosingTheTask() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch ran = new CountDownLatch(1);
+    try (NodeLoop loop = new NodeLoop("test-loop", 1, System::currentTimeMillis)) {
+      loop.execute(
+          now -> {
+            started.countDown();
+            try {
+              release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          });
+      assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+      loop.execute(now -> {}); // the queue is full now (the first task is running)
+      loop.executeEventually(now -> ran.countDown());
+      Thread.sleep(3 * NodeLoop.RETRY_MILLIS);
+      assertThat(ran.getCount()).isEqualTo(1);
+      release.countDown();
+      assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
   void aTaskThatThrowsStopsTheLoopForGood() {
     try (NodeLoop loop = new NodeLoop("test-loop", 16, System::currentTimeMillis)) {
       AtomicInteger ranAfter = new AtomicInteger();

@@ -324,15 +324,13 @@ final class ParticipantDriver implements AutoCloseable {
         loop.execute(now -> run(task, now));
       }
     } catch (RejectedExecutionException busy) {
-      if (loop.fatalError() != null || closed) {
-        return; // the core stopped; nothing will read this result
-      }
-      try {
-        // Re-posted to the loop's own thread: the retry thread must not block running a core.
-        retries.schedule(() -> post(task, false), REPOST_DELAY_MILLIS, TimeUnit.MILLISECONDS);
-      } catch (RejectedExecutionException shuttingDown) {
-        // close() is under way: the result is moot, recovery redoes the work.
-      }
+      // On the loop's own thread a few milliseconds later; moot once the driver closed.
+      loop.executeEventually(
+          now -> {
+            if (!closed) {
+              run(task, now);
+            }
+          });
     }
   }
 

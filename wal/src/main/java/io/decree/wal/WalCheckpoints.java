@@ -52,10 +52,6 @@ public final class WalCheckpoints {
     this.what = what;
   }
 
-  public static boolean isCheckpointRecord(int type) {
-    return type == BEGIN || type == CHUNK || type == END;
-  }
-
   /**
    * Appends {@code snapshot} as a checkpoint. The returned future completes with the begin record's
    * position once every record of it is durable and older files were released (on another thread

@@ -130,12 +130,7 @@ class ChronicleWalWritePathTest {
             .directory(tmp.resolve("wal"))
             .maxRecordBytes(1024)
             .maxBatch(4)
-            .beforeSync(
-                () -> {
-                  if (syncsLeft.getAndDecrement() <= 0) {
-                    throw new IOException("EIO (simulated)");
-                  }
-                })
+            .beforeSync(failingOnceSpent(syncsLeft))
             .build();
     try (ChronicleWal wal = ChronicleWal.open(config)) {
       syncsLeft.set(5);
@@ -207,12 +202,7 @@ class ChronicleWalWritePathTest {
         WalConfig.builder()
             .directory(tmp.resolve("wal"))
             .maxRecordBytes(1024)
-            .beforeSync(
-                () -> {
-                  if (syncsLeft.getAndDecrement() <= 0) {
-                    throw new IOException("EIO (simulated)");
-                  }
-                })
+            .beforeSync(failingOnceSpent(syncsLeft))
             .build();
     try (ChronicleWal wal = ChronicleWal.open(config)) {
       CompletableFuture<Long> lazy = wal.appendLazily(1, new byte[] {1});
@@ -233,5 +223,14 @@ class ChronicleWalWritePathTest {
       wal.replay(r -> replayed.add(r.payload()[0]));
       return replayed;
     }
+  }
+
+  /** A sync hook that lets {@code syncsLeft} syncs through, then fails every one with EIO. */
+  private static WalConfig.IoHook failingOnceSpent(AtomicInteger syncsLeft) {
+    return () -> {
+      if (syncsLeft.getAndDecrement() <= 0) {
+        throw new IOException("EIO (simulated)");
+      }
+    };
   }
 }

@@ -21,14 +21,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Checkpoints keep the log bounded.</b> Every record also goes into a {@link DecisionState}
  * (the same state a cluster replicates: decisions, ENDs, one-phase delegations, the horizon). Every
- * {@code checkpointEveryRecords} records, that state is written into the log as a checkpoint: a
- * begin record, the state's snapshot in chunks, an end record, all from the core's loop in one go,
- * so nothing else lands between them. Once the end record is durable, the log is told to keep
- * nothing older than the begin record ({@link WriteAheadLog#retainFrom}; the WAL then deletes whole
- * files before it). Recovery replays what is left: a complete checkpoint replaces the state built
- * so far (the records before it may be partly deleted), later records apply on top, and a
- * checkpoint cut short by a crash is ignored (everything it copied is still in the log before it).
- * The core recovers from {@link DecisionState#recoveryRecords()}, as a new cluster leader does.
+ * {@code checkpointEveryRecords} records that state is written as a checkpoint ({@link
+ * WalCheckpoints}: files before it go once it is durable, recovery starts from the last complete
+ * one). The core recovers from {@link DecisionState#recoveryRecords()}, as a new cluster leader
+ * does.
  */
 public final class WalDecisionLog implements DecisionLog {
   private static final Logger log = LoggerFactory.getLogger(WalDecisionLog.class);
