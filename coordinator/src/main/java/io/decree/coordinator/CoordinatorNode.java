@@ -426,15 +426,21 @@ public final class CoordinatorNode implements AutoCloseable {
   /**
    * For the result of an append (a decision durable, or its append failed): never dropped, or a
    * transaction would wait for it forever. With the queue full it is tried again shortly; a stopped
-   * loop needs it no more.
+   * loop needs it no more. A single node's results arrive on its WAL's writer, which runs the core
+   * itself when it is free (no wake-up of the loop thread: see {@link NodeLoop#executeHere}); a
+   * cluster's arrive on Ratis threads, which hand them to the loop thread.
    */
   private void onLoopResult(LongConsumer task) {
-    loop.executeEventually(thenFlush(task));
+    if (cluster == null) {
+      loop.executeHereEventually(thenFlush(task));
+    } else {
+      loop.executeEventually(thenFlush(task));
+    }
   }
 
   /**
    * Like {@link #onLoop}, but on the calling thread when the core is free: for requests arriving on
-   * gRPC transport threads. Never from the WAL's writer (see {@link NodeLoop#executeHere}).
+   * gRPC transport threads.
    */
   private void onLoopHere(LongConsumer task) {
     loop.executeHere(thenFlush(task));

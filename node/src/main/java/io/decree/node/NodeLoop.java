@@ -93,8 +93,10 @@ public final class NodeLoop implements AutoCloseable {
   /**
    * Runs {@code task} with the current time on the calling thread if no other thread is running the
    * core now (with whatever was queued before it), else leaves it queued for the thread that is.
-   * For callers that may block briefly (a full WAL queue applies back-pressure to the core), which
-   * excludes the WAL's own writer thread: the core it would run could wait for that very thread.
+   * For callers that may block briefly (a full WAL queue applies back-pressure to the core). A
+   * WAL's writer thread may call it for its own completions: the core appends only to its own
+   * node's log, and an append made on that log's writer never waits for room ({@code
+   * ChronicleWal}).
    */
   public void executeHere(LongConsumer task) {
     enqueue(task);
@@ -110,6 +112,21 @@ public final class NodeLoop implements AutoCloseable {
   public void executeEventually(LongConsumer task) {
     try {
       execute(task);
+    } catch (RejectedExecutionException full) {
+      if (!stopped()) {
+        RETRY.execute(() -> executeEventually(task));
+      }
+    }
+  }
+
+  /**
+   * {@link #executeEventually}, run on the calling thread when the core is free ({@link
+   * #executeHere}): a sync's result then needs no wake-up of the loop thread. A full queue leaves
+   * it to the loop thread a few milliseconds later.
+   */
+  public void executeHereEventually(LongConsumer task) {
+    try {
+      executeHere(task);
     } catch (RejectedExecutionException full) {
       if (!stopped()) {
         RETRY.execute(() -> executeEventually(task));

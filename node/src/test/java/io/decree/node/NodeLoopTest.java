@@ -10,6 +10,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
+import java.util.function.LongConsumer;
 import org.junit.jupiter.api.Test;
 
 class NodeLoopTest {
@@ -177,6 +179,25 @@ class NodeLoopTest {
 
   @Test
   void executeEventuallyWaitsForRoomInsteadOfLosingTheTask() throws Exception {
+    aFullQueueDelaysButNeverLoses(NodeLoop::executeEventually);
+  }
+
+  @Test
+  void executeHereEventuallyWaitsForRoomInsteadOfLosingTheTask() throws Exception {
+    aFullQueueDelaysButNeverLoses(NodeLoop::executeHereEventually);
+  }
+
+  @Test
+  void executeHereEventuallyRunsOnTheCallersThreadWhenTheCoreIsFree() {
+    try (NodeLoop loop = new NodeLoop("test-loop", 4, System::currentTimeMillis)) {
+      List<Thread> ranOn = new ArrayList<>();
+      loop.executeHereEventually(now -> ranOn.add(Thread.currentThread()));
+      assertThat(ranOn).containsExactly(Thread.currentThread());
+    }
+  }
+
+  private static void aFullQueueDelaysButNeverLoses(BiConsumer<NodeLoop, LongConsumer> submit)
+      throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch ran = new CountDownLatch(1);
@@ -192,7 +213,7 @@ class NodeLoopTest {
           });
       assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
       loop.execute(now -> {}); // the queue is full now (the first task is running)
-      loop.executeEventually(now -> ran.countDown());
+      submit.accept(loop, now -> ran.countDown());
       Thread.sleep(3 * NodeLoop.RETRY_MILLIS);
       assertThat(ran.getCount()).isEqualTo(1);
       release.countDown();

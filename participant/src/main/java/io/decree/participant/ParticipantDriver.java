@@ -306,8 +306,9 @@ final class ParticipantDriver implements AutoCloseable {
 
   /**
    * {@link #post} for results that arrive on a thread that may run the core itself (a resource
-   * worker): no hand-off when the core is free. Never from a WAL writer: the core may wait for room
-   * in that writer's queue.
+   * worker, the participant WAL's writer): no hand-off when the core is free. The core appends only
+   * to this participant's WAL, whose writer never waits for room (see {@link
+   * io.decree.node.NodeLoop#executeHere}).
    */
   private void postHere(LongConsumer task) {
     post(task, true);
@@ -461,12 +462,12 @@ final class ParticipantDriver implements AutoCloseable {
     synced.whenComplete(
         (position, error) -> {
           if (error == null) {
-            post(now -> core.onRecordDurable(record, now));
+            postHere(now -> core.onRecordDurable(record, now));
           } else {
             String reason = String.valueOf(error.getMessage());
             log.warn(
                 "{}: WAL append of {} failed: {}", self, record.getClass().getSimpleName(), reason);
-            post(now -> core.onRecordFailed(record, reason, now));
+            postHere(now -> core.onRecordFailed(record, reason, now));
           }
         });
   }

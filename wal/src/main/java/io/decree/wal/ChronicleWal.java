@@ -40,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * durablePosition} writes; appenders hand it work through a bounded queue. The writer completes the
  * futures itself, in position order, after each sync; callers' dependent actions ({@code thenApply}
  * and the like) therefore run on the writer thread and must not block. (A separate completer thread
- * was measured and rejected: see docs/wal.md.) {@code replay} and {@code retainFrom} run on the
- * caller's thread with their own tailers.
+ * was measured and rejected: see docs/wal.md.) They may append: an append made on the writer thread
+ * never waits for room in the queue (the writer is what makes room) and goes to its tail, after
+ * everything appended before it, so a node may run its core on the writer thread. {@code replay}
+ * and {@code retainFrom} run on the caller's thread with their own tailers.
  */
 public final class ChronicleWal implements WriteAheadLog {
   private static final Logger log = LoggerFactory.getLogger(ChronicleWal.class);
@@ -350,6 +352,12 @@ public final class ChronicleWal implements WriteAheadLog {
       return future;
     }
     Pending p = new Pending(type, payload, future, lazy);
+    if (Thread.currentThread() == writer) {
+      // A completion callback appending: the queue's tail keeps the caller's order (the session-7
+      // attempt put these ahead of the queue, before records appended earlier: out of order).
+      pending.offerFromConsumer(p);
+      return future;
+    }
     try {
       // Bounded wait so a close racing with a full queue cannot strand this caller.
       while (!pending.offer(p, 50, TimeUnit.MILLISECONDS)) {

@@ -17,9 +17,11 @@ import java.util.concurrent.locks.LockSupport;
  * parked.
  *
  * <p>Bounded: {@code capacity} permits; a producer blocks (timed, so it can notice a close) while
- * all are taken, and the consumer returns permits as it takes items. Exactly one thread may call
- * the consumer methods ({@link #poll}, {@link #drainTo}); {@link #remove} and {@link #drainTo} may
- * also be used once the consumer has stopped.
+ * all are taken, and the consumer returns permits as it takes items. The consumer itself never
+ * waits for room ({@link #offerFromConsumer}): it is the one thread that makes room. Exactly one
+ * thread may call the consumer methods ({@link #poll}, {@link #drainTo}, {@link
+ * #offerFromConsumer}); {@link #remove} and {@link #drainTo} may also be used once the consumer has
+ * stopped.
  */
 final class HandoffQueue<T> {
   private final ConcurrentLinkedQueue<T> items = new ConcurrentLinkedQueue<>();
@@ -34,6 +36,12 @@ final class HandoffQueue<T> {
    * and the CAS then volatile read on the producer side mean at least one of them sees the other.
    */
   private volatile boolean consumerParked;
+
+  /**
+   * Items the consumer added without taking a permit and not yet taken back out: that many takes
+   * return no permit. Consumer thread only.
+   */
+  private int unpermitted;
 
   HandoffQueue(int capacity) {
     this.free = new Semaphore(capacity);
@@ -52,6 +60,16 @@ final class HandoffQueue<T> {
       }
     }
     return true;
+  }
+
+  /**
+   * Consumer only: adds {@code item} at the tail without waiting for room, beyond the capacity if
+   * need be. For work the consumer's own callbacks produce: waiting for room there would wait for
+   * the consumer, that is forever. Their number is bounded by what one callback appends.
+   */
+  void offerFromConsumer(T item) {
+    items.add(item);
+    unpermitted++;
   }
 
   /**
@@ -104,7 +122,7 @@ final class HandoffQueue<T> {
       to.add(item);
       n++;
     }
-    free.release(n);
+    returnPermits(n);
     return n;
   }
 
@@ -125,8 +143,17 @@ final class HandoffQueue<T> {
   private T take() {
     T item = items.poll();
     if (item != null) {
-      free.release();
+      returnPermits(1);
     }
     return item;
+  }
+
+  /** Items are alike as far as room goes: the first takes after unpermitted adds return none. */
+  private void returnPermits(int taken) {
+    int owed = Math.min(taken, unpermitted);
+    unpermitted -= owed;
+    if (taken > owed) {
+      free.release(taken - owed);
+    }
   }
 }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -214,6 +215,56 @@ class ChronicleWalWritePathTest {
             .withCauseInstanceOf(WalSyncException.class);
       }
     }
+  }
+
+  /**
+   * A node may run its core in a completion callback, on the writer thread, and the core appends.
+   * That append must neither wait for room (only the writer makes room: it would wait forever) nor
+   * overtake records queued before it (a checkpoint could then precede a record it does not hold).
+   */
+  @Test
+  void anAppendFromACompletionCallbackNeverWaitsForRoomAndKeepsItsOrder() throws Exception {
+    CountDownLatch queueFull = new CountDownLatch(1);
+    AtomicInteger syncs = new AtomicInteger();
+    WalConfig config =
+        WalConfig.builder()
+            .directory(tmp.resolve("wal"))
+            .maxRecordBytes(1024)
+            .queueCapacity(2)
+            .maxBatch(1)
+            .beforeSync(
+                () -> {
+                  if (syncs.getAndIncrement() == 0) {
+                    try {
+                      queueFull.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }
+                })
+            .build();
+    try (ChronicleWal wal = ChronicleWal.open(config)) {
+      CompletableFuture<CompletableFuture<Long>> fromCallback = new CompletableFuture<>();
+      wal.append(1, new byte[] {0})
+          .whenComplete((position, error) -> fromCallback.complete(wal.append(1, new byte[] {3})));
+      // The writer holds record 0 at its first sync; these two fill the queue behind it.
+      CompletableFuture<Long> one = wal.append(1, new byte[] {1});
+      CompletableFuture<Long> two = wal.append(1, new byte[] {2});
+      queueFull.countDown();
+      long three =
+          fromCallback
+              .orTimeout(30, TimeUnit.SECONDS)
+              .join()
+              .orTimeout(30, TimeUnit.SECONDS)
+              .join();
+      assertThat(three).isGreaterThan(two.join()).isGreaterThan(one.join());
+      // The room the callback's record took is given back: the queue takes two again, no more.
+      for (int i = 0; i < 3; i++) {
+        wal.append(1, new byte[] {4}).orTimeout(30, TimeUnit.SECONDS).join();
+      }
+    }
+    assertThat(firstBytesAfterReopen(config))
+        .containsExactly((byte) 0, (byte) 1, (byte) 2, (byte) 3, (byte) 4, (byte) 4, (byte) 4);
   }
 
   /** Reopens the WAL and lists each record's first payload byte, in log order. */

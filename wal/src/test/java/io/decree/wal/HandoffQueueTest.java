@@ -24,6 +24,24 @@ class HandoffQueueTest {
   }
 
   @Test
+  void theConsumerAddsBeyondTheCapacityAtTheTailAndThoseAddsTakeNoRoom() throws Exception {
+    HandoffQueue<Integer> q = new HandoffQueue<>(2);
+    assertThat(q.offer(1, 1, TimeUnit.MILLISECONDS)).isTrue();
+    assertThat(q.offer(2, 1, TimeUnit.MILLISECONDS)).isTrue();
+    q.offerFromConsumer(3); // full: a producer would wait here, the consumer must not
+    q.offerFromConsumer(4);
+    assertThat(q.offer(5, 1, TimeUnit.MILLISECONDS)).isFalse();
+    List<Integer> drained = new ArrayList<>();
+    assertThat(q.drainTo(drained, 3)).isEqualTo(3);
+    assertThat(q.poll(0, 1, TimeUnit.MILLISECONDS)).isEqualTo(4);
+    assertThat(drained).containsExactly(1, 2, 3);
+    // Empty again, with exactly the capacity free: the consumer's adds returned no permits.
+    assertThat(q.offer(6, 1, TimeUnit.MILLISECONDS)).isTrue();
+    assertThat(q.offer(7, 1, TimeUnit.MILLISECONDS)).isTrue();
+    assertThat(q.offer(8, 1, TimeUnit.MILLISECONDS)).isFalse();
+  }
+
+  @Test
   void removeGivesBackRoom() throws Exception {
     HandoffQueue<String> q = new HandoffQueue<>(1);
     String item = "a";
