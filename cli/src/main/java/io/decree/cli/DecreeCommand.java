@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       AccountServiceCommand.class,
       DemoCommand.class,
       WalBenchCommand.class,
+      TransportBenchCommand.class,
       BenchCommand.class,
       FailoverBenchCommand.class,
       AdminCommand.class,
