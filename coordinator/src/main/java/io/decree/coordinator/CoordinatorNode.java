@@ -37,6 +37,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
@@ -427,11 +428,13 @@ public final class CoordinatorNode implements AutoCloseable {
    * For the result of an append (a decision durable, or its append failed): never dropped, or a
    * transaction would wait for it forever. With the queue full it is tried again shortly; a stopped
    * loop needs it no more. A single node's results arrive on its WAL's writer, which runs the core
-   * itself when it is free (no wake-up of the loop thread: see {@link NodeLoop#executeHere}); a
-   * cluster's arrive on Ratis threads, which hand them to the loop thread.
+   * itself when it is free (no wake-up of the loop thread: see {@link NodeLoop#executeHere}). Two
+   * kinds go to the loop thread instead: a cluster's (they arrive on Ratis threads) and a timeout
+   * (it fires on the JVM's shared timer thread, which must neither run the core nor wait for room
+   * in the WAL's queue on its behalf).
    */
-  private void onLoopResult(LongConsumer task) {
-    if (cluster == null) {
+  private void onLoopResult(Throwable error, LongConsumer task) {
+    if (cluster == null && !(unwrap(error) instanceof TimeoutException)) {
       loop.executeHereEventually(thenFlush(task));
     } else {
       loop.executeEventually(thenFlush(task));
@@ -498,6 +501,7 @@ public final class CoordinatorNode implements AutoCloseable {
           .whenComplete(
               (winner, error) ->
                   onLoopResult(
+                      error,
                       now -> {
                         if (core != appendedBy) {
                           return; // that core is gone (leadership ended); its waiters heard why
@@ -516,6 +520,7 @@ public final class CoordinatorNode implements AutoCloseable {
           .whenComplete(
               (ok, error) ->
                   onLoopResult(
+                      error,
                       now -> {
                         if (core != appendedBy) {
                           return;
@@ -576,12 +581,15 @@ public final class CoordinatorNode implements AutoCloseable {
     return future.copy().orTimeout(options.decisionTimeoutMillis(), TimeUnit.MILLISECONDS);
   }
 
+  private static Throwable unwrap(Throwable error) {
+    return error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+        ? error.getCause()
+        : error;
+  }
+
   private static String describe(Throwable error) {
-    Throwable cause =
-        error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-            ? error.getCause()
-            : error;
-    if (cause instanceof java.util.concurrent.TimeoutException) {
+    Throwable cause = unwrap(error);
+    if (cause instanceof TimeoutException) {
       return "not durable within the decision timeout";
     }
     return cause.getClass().getSimpleName() + ": " + cause.getMessage();

@@ -38,8 +38,8 @@ final class HandoffQueue<T> {
   private volatile boolean consumerParked;
 
   /**
-   * Items the consumer added without taking a permit and not yet taken back out: that many takes
-   * return no permit. Consumer thread only.
+   * Items the consumer added without a permit (none was free) and not yet taken back out: that many
+   * takes return no permit. Consumer thread only (and a drain after the consumer stopped).
    */
   private int unpermitted;
 
@@ -63,13 +63,17 @@ final class HandoffQueue<T> {
   }
 
   /**
-   * Consumer only: adds {@code item} at the tail without waiting for room, beyond the capacity if
-   * need be. For work the consumer's own callbacks produce: waiting for room there would wait for
-   * the consumer, that is forever. Their number is bounded by what one callback appends.
+   * Consumer only: adds {@code item} at the tail without waiting for room: it takes a permit if one
+   * is free and goes beyond the capacity if none is. For work the consumer's own callbacks produce:
+   * waiting for room there would wait for the consumer, that is forever. What bounds the overflow
+   * is the producer of that work (for the WAL: a protocol core, whose limits on transactions and
+   * branches in flight bound what it appends).
    */
   void offerFromConsumer(T item) {
+    if (!free.tryAcquire()) {
+      unpermitted++;
+    }
     items.add(item);
-    unpermitted++;
   }
 
   /**

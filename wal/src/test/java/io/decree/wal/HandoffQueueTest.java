@@ -42,6 +42,16 @@ class HandoffQueueTest {
   }
 
   @Test
+  void theConsumerTakesRoomWhileThereIsSome() throws Exception {
+    HandoffQueue<Integer> q = new HandoffQueue<>(2);
+    q.offerFromConsumer(1); // room was free: it is taken, as a producer's offer would take it
+    assertThat(q.offer(2, 1, TimeUnit.MILLISECONDS)).isTrue();
+    assertThat(q.offer(3, 1, TimeUnit.MILLISECONDS)).isFalse();
+    assertThat(q.poll(0, 1, TimeUnit.MILLISECONDS)).isEqualTo(1);
+    assertThat(q.offer(3, 1, TimeUnit.MILLISECONDS)).isTrue();
+  }
+
+  @Test
   void removeGivesBackRoom() throws Exception {
     HandoffQueue<String> q = new HandoffQueue<>(1);
     String item = "a";

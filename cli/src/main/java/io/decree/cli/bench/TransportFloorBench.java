@@ -145,7 +145,11 @@ public final class TransportFloorBench {
       Thread.sleep(duration.toMillis());
       double seconds = (System.nanoTime() - start) / 1e9;
       double roundTrips = load.roundTrips.get() - done;
-      cpu = os.getProcessCpuTime() - cpu;
+      long cpuEnd = os.getProcessCpuTime();
+      if (cpu < 0 || cpuEnd < 0) {
+        throw new IllegalStateException("this JVM does not report its process CPU time");
+      }
+      cpu = cpuEnd - cpu;
       if (load.failure != null) {
         throw new IllegalStateException(kind + " load failed: " + load.failure, load.failure);
       }
