@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -110,13 +111,7 @@ public final class NodeLoop implements AutoCloseable {
    * number is bounded by the I/O in flight.
    */
   public void executeEventually(LongConsumer task) {
-    try {
-      execute(task);
-    } catch (RejectedExecutionException full) {
-      if (!stopped()) {
-        RETRY.execute(() -> executeEventually(task));
-      }
-    }
+    firstThenEventually(this::execute, task);
   }
 
   /**
@@ -125,8 +120,13 @@ public final class NodeLoop implements AutoCloseable {
    * it to the loop thread a few milliseconds later.
    */
   public void executeHereEventually(LongConsumer task) {
+    firstThenEventually(this::executeHere, task);
+  }
+
+  /** Tries {@code first}; a full queue leaves the task to the loop thread, retried until taken. */
+  private void firstThenEventually(Consumer<LongConsumer> first, LongConsumer task) {
     try {
-      executeHere(task);
+      first.accept(task);
     } catch (RejectedExecutionException full) {
       if (!stopped()) {
         RETRY.execute(() -> executeEventually(task));

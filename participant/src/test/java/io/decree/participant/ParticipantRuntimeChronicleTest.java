@@ -52,15 +52,17 @@ class ParticipantRuntimeChronicleTest {
   }
 
   private ParticipantOptions options() {
+    return baseOptions().dataDirectory(dataDirectory).build();
+  }
+
+  private ParticipantOptions.Builder baseOptions() {
     return ParticipantOptions.builder()
         .name("accounts-a")
-        .dataDirectory(dataDirectory)
         .coordinatorAddresses(List.of(COORDINATOR))
         .resourceManager(resource)
         .participantConfig(Fixtures.fastConfig())
         .addBusinessService(new BusinessService(resource, coordinator))
-        .dialer(network::dial)
-        .build();
+        .dialer(network::dial);
   }
 
   @Test
@@ -132,7 +134,8 @@ class ParticipantRuntimeChronicleTest {
     }
     try (ChronicleWal wal = ChronicleWal.open(tiny);
         ParticipantRuntime runtime =
-            new ParticipantRuntime(optionsOver(wal).checkpointEveryRecords(2).build()).start()) {
+            new ParticipantRuntime(baseOptions().wal(wal).checkpointEveryRecords(2).build())
+                .start()) {
       ManagedChannel channel =
           NettyChannelBuilder.forTarget(runtime.address()).usePlaintext().build();
       ExecutorService clients = Executors.newFixedThreadPool(4);
@@ -156,7 +159,8 @@ class ParticipantRuntimeChronicleTest {
     resource.recovered.clear();
     try (ChronicleWal wal = ChronicleWal.open(tiny);
         ParticipantRuntime restarted =
-            new ParticipantRuntime(optionsOver(wal).checkpointEveryRecords(2).build()).start()) {
+            new ParticipantRuntime(baseOptions().wal(wal).checkpointEveryRecords(2).build())
+                .start()) {
       assertThat(resource.recovered)
           .extracting(p -> p.txId())
           .containsExactlyInAnyOrderElementsOf(inDoubt);
@@ -165,17 +169,6 @@ class ParticipantRuntimeChronicleTest {
       inDoubt.forEach(tx -> assertThat(states.get(tx)).as(tx).isEqualTo(BranchState.PREPARED));
       committed.forEach(tx -> assertThat(states.get(tx)).as(tx).isEqualTo(BranchState.COMMITTED));
     }
-  }
-
-  private ParticipantOptions.Builder optionsOver(ChronicleWal wal) {
-    return ParticipantOptions.builder()
-        .name("accounts-a")
-        .wal(wal)
-        .coordinatorAddresses(List.of(COORDINATOR))
-        .resourceManager(resource)
-        .participantConfig(Fixtures.fastConfig())
-        .addBusinessService(new BusinessService(resource, coordinator))
-        .dialer(network::dial);
   }
 
   private static void prepareAndMaybeCommit(ManagedChannel channel, String tx, boolean commit) {
