@@ -48,7 +48,8 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "10s",
       converter = DurationConverter.class,
       description =
-          "Unmeasured time before it; on 2 cores C2 is still compiling after 5 s."
+          "Unmeasured time before it; on 2 cores C2 is still compiling after 5 s, and at"
+              + " 1 in flight (few calls per second) for about a minute: use 60s there."
               + " Default: ${DEFAULT-VALUE}.")
   Duration warmup;
 
