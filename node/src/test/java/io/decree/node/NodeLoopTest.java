@@ -155,18 +155,8 @@ class NodeLoopTest {
   @Test
   void aFullQueueRefusesWork() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    CountDownLatch started = new CountDownLatch(1);
     try (NodeLoop loop = new NodeLoop("test-loop", 2, System::currentTimeMillis)) {
-      loop.execute(
-          now -> {
-            started.countDown();
-            try {
-              release.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          });
-      assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+      holdTheCore(loop, release);
       loop.execute(now -> {});
       loop.executeHere(now -> {}); // queued: the loop thread holds the core
       assertThatThrownBy(() -> loop.execute(now -> {}))
@@ -199,19 +189,9 @@ class NodeLoopTest {
   private static void aFullQueueDelaysButNeverLoses(BiConsumer<NodeLoop, LongConsumer> submit)
       throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    CountDownLatch started = new CountDownLatch(1);
     CountDownLatch ran = new CountDownLatch(1);
     try (NodeLoop loop = new NodeLoop("test-loop", 1, System::currentTimeMillis)) {
-      loop.execute(
-          now -> {
-            started.countDown();
-            try {
-              release.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          });
-      assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+      holdTheCore(loop, release);
       loop.execute(now -> {}); // the queue is full now (the first task is running)
       submit.accept(loop, now -> ran.countDown());
       Thread.sleep(3 * NodeLoop.RETRY_MILLIS);
@@ -219,6 +199,23 @@ class NodeLoopTest {
       release.countDown();
       assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
     }
+  }
+
+  /**
+   * Runs a task on the loop thread that holds the core until {@code release}; returns once it does.
+   */
+  private static void holdTheCore(NodeLoop loop, CountDownLatch release) throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    loop.execute(
+        now -> {
+          started.countDown();
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
   }
 
   @Test

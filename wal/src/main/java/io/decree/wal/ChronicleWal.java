@@ -353,8 +353,8 @@ public final class ChronicleWal implements WriteAheadLog {
     }
     Pending p = new Pending(type, payload, future, lazy);
     if (Thread.currentThread() == writer) {
-      // A completion callback appending: the queue's tail keeps the caller's order (the session-7
-      // attempt put these ahead of the queue, before records appended earlier: out of order).
+      // A completion callback appending: at the queue's tail, after everything appended before
+      // it (putting it ahead of the queue would reorder records), and without waiting for room.
       pending.offerFromConsumer(p);
       return future;
     }
@@ -404,19 +404,11 @@ public final class ChronicleWal implements WriteAheadLog {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      WalException stopped = new WalClosedException("WAL writer interrupted", e);
-      failure = stopped;
-      batch.forEach(p -> p.future().completeExceptionally(stopped));
-      written.forEach(p -> p.future().completeExceptionally(stopped));
-      failAllQueued(stopped);
+      stopAccepting(new WalClosedException("WAL writer interrupted", e), batch);
     } catch (RuntimeException | Error e) {
       // A bug or an unexpected library failure: stop accepting work, loudly.
       log.error("WAL {} writer died", directory, e);
-      WalException failed = new WalException("WAL writer failed: " + e, e);
-      failure = failed;
-      batch.forEach(p -> p.future().completeExceptionally(failed));
-      written.forEach(p -> p.future().completeExceptionally(failed));
-      failAllQueued(failed);
+      stopAccepting(new WalException("WAL writer failed: " + e, e), batch);
     } finally {
       closeWriterResources();
     }
@@ -518,11 +510,19 @@ public final class ChronicleWal implements WriteAheadLog {
                 + " records failed; the WAL accepts no more appends: "
                 + e,
             e);
-    failure = syncFailed;
-    written.forEach(p -> p.future().completeExceptionally(syncFailed));
-    batch.forEach(p -> p.future().completeExceptionally(syncFailed));
+    stopAccepting(syncFailed, batch);
+  }
+
+  /**
+   * From now on every append fails with {@code e}, and so does everything the writer holds (written
+   * or in {@code batch}, not known durable) or that is still queued.
+   */
+  private void stopAccepting(WalException e, List<Pending> batch) {
+    failure = e;
+    written.forEach(p -> p.future().completeExceptionally(e));
+    batch.forEach(p -> p.future().completeExceptionally(e));
     written.clear();
-    failAllQueued(syncFailed);
+    failAllQueued(e);
   }
 
   private WalDiskFullException checkDiskReserve(long batchBytes) {
